@@ -1,0 +1,188 @@
+/**
+ * Columnar flows: one TCP connection as seen at the stepping stone.
+ *
+ * Detectors walk packets in hot loops, so a flow is a set of parallel typed arrays,
+ * never an array of packet objects. Packets are sorted by time.
+ */
+
+/** Client-to-server packet: keystrokes travel this way (towards the target). */
+export const DIR_FWD = 0;
+/** Server-to-client packet: echoes and command output travel this way. */
+export const DIR_BWD = 1;
+
+export interface Flow {
+  /** Packet timestamps in seconds, non-decreasing. */
+  readonly t: Float64Array;
+  /** TCP payload bytes; 0 marks a pure ACK. */
+  readonly size: Int32Array;
+  /** DIR_FWD or DIR_BWD per packet. */
+  readonly dir: Uint8Array;
+}
+
+export interface PairMeta {
+  /** Which dataset the pair comes from. */
+  dataset: string;
+  /** Pair index inside the dataset (positives first, then negatives). */
+  index: number;
+  /** How the pair was made, e.g. "relay", "local+unrelated-relay". */
+  kind: string;
+}
+
+/**
+ * A candidate pair at the stepping stone S: `incoming` is the connection that ends at S
+ * (S is its server), `outgoing` the one S opened (S is its client).
+ */
+export interface FlowPair {
+  incoming: Flow;
+  outgoing: Flow;
+  relayed: boolean;
+  meta: PairMeta;
+}
+
+export function packetCount(f: Flow): number {
+  return f.t.length;
+}
+
+/** Growable builder that produces a sorted Flow; amortised O(1) push. */
+export class FlowBuilder {
+  private t: Float64Array;
+  private size: Int32Array;
+  private dir: Uint8Array;
+  length = 0;
+
+  constructor(capacity = 256) {
+    this.t = new Float64Array(capacity);
+    this.size = new Int32Array(capacity);
+    this.dir = new Uint8Array(capacity);
+  }
+
+  push(t: number, size: number, dir: number): void {
+    if (this.length === this.t.length) this.grow();
+    const i = this.length++;
+    this.t[i] = t;
+    this.size[i] = size;
+    this.dir[i] = dir;
+  }
+
+  private grow(): void {
+    const cap = this.t.length * 2;
+    const t = new Float64Array(cap);
+    t.set(this.t);
+    const size = new Int32Array(cap);
+    size.set(this.size);
+    const dir = new Uint8Array(cap);
+    dir.set(this.dir);
+    this.t = t;
+    this.size = size;
+    this.dir = dir;
+  }
+
+  /** The packets pushed so far, stably sorted by time (ties keep push order). */
+  build(): Flow {
+    const n = this.length;
+    const t = this.t.subarray(0, n);
+    let sorted = true;
+    for (let i = 1; i < n; i++) {
+      if (t[i] < t[i - 1]) {
+        sorted = false;
+        break;
+      }
+    }
+    if (sorted) {
+      return { t: t.slice(), size: this.size.slice(0, n), dir: this.dir.slice(0, n) };
+    }
+    return permute({ t, size: this.size.subarray(0, n), dir: this.dir.subarray(0, n) }, sortOrder(t));
+  }
+}
+
+/** Indices that sort `t` ascending, ties broken by index (a stable order). */
+export function sortOrder(t: Float64Array): Uint32Array {
+  const n = t.length;
+  const idx = new Uint32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  idx.sort((a, b) => t[a] - t[b] || a - b);
+  return idx;
+}
+
+export function permute(f: Flow, order: Uint32Array): Flow {
+  const n = order.length;
+  const t = new Float64Array(n);
+  const size = new Int32Array(n);
+  const dir = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const j = order[i];
+    t[i] = f.t[j];
+    size[i] = f.size[j];
+    dir[i] = f.dir[j];
+  }
+  return { t, size, dir };
+}
+
+/** Makes a flow from plain arrays; handy for tests and small readers. Sorts by time. */
+export function flowOf(packets: ReadonlyArray<readonly [t: number, size: number, dir: number]>): Flow {
+  const b = new FlowBuilder(Math.max(1, packets.length));
+  for (const [t, size, dir] of packets) b.push(t, size, dir);
+  return b.build();
+}
+
+/** Timestamps of the payload packets of one direction, in order. */
+export function payloadTimes(f: Flow, dir: number): Float64Array {
+  let n = 0;
+  for (let i = 0; i < f.t.length; i++) if (f.dir[i] === dir && f.size[i] > 0) n++;
+  const out = new Float64Array(n);
+  let k = 0;
+  for (let i = 0; i < f.t.length; i++) if (f.dir[i] === dir && f.size[i] > 0) out[k++] = f.t[i];
+  return out;
+}
+
+/** Payload packets of a flow in direction `dir`, or both when `dir` is undefined. */
+export function countPayload(f: Flow, dir?: number): number {
+  let n = 0;
+  for (let i = 0; i < f.t.length; i++) if (f.size[i] > 0 && (dir === undefined || f.dir[i] === dir)) n++;
+  return n;
+}
+
+/** The packets of a sorted flow with from <= t <= to (a capture window). */
+export function windowFlow(f: Flow, from: number, to: number): Flow {
+  let lo = 0;
+  while (lo < f.t.length && f.t[lo] < from) lo++;
+  let hi = lo;
+  while (hi < f.t.length && f.t[hi] <= to) hi++;
+  return { t: f.t.slice(lo, hi), size: f.size.slice(lo, hi), dir: f.dir.slice(lo, hi) };
+}
+
+/**
+ * Merges extra packets (sorted by time) into a flow. At equal times the flow's own packet
+ * comes first, so the result is a deterministic, stable merge.
+ */
+export function mergePackets(f: Flow, extra: Flow): Flow {
+  const n = f.t.length;
+  const m = extra.t.length;
+  const t = new Float64Array(n + m);
+  const size = new Int32Array(n + m);
+  const dir = new Uint8Array(n + m);
+  let i = 0;
+  let j = 0;
+  for (let k = 0; k < n + m; k++) {
+    if (j >= m || (i < n && f.t[i] <= extra.t[j])) {
+      t[k] = f.t[i];
+      size[k] = f.size[i];
+      dir[k] = f.dir[i++];
+    } else {
+      t[k] = extra.t[j];
+      size[k] = extra.size[j];
+      dir[k] = extra.dir[j++];
+    }
+  }
+  return { t, size, dir };
+}
+
+/** Re-sorts a flow whose timestamps were changed in place (stable for equal times). */
+export function resort(f: Flow): Flow {
+  for (let i = 1; i < f.t.length; i++) if (f.t[i] < f.t[i - 1]) return permute(f, sortOrder(f.t));
+  return f;
+}
+
+export function copyFlow(f: Flow): Flow {
+  return { t: f.t.slice(), size: f.size.slice(), dir: f.dir.slice() };
+}
