@@ -1,0 +1,220 @@
+/**
+ * The run configuration: one JSON file. Validation happens before any work starts and
+ * reports every problem as one line naming the file, the JSON path and what was expected.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, extname, resolve } from 'node:path';
+import { z } from 'zod';
+import { UserError, jsonPath } from './errors.js';
+import { type ParamSpecs, type ParamValue, checkParams } from './params.js';
+import { type PluginKind, loadPlugin, resolvePlugin } from './registry.js';
+
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-"');
+
+const pluginRef = z.object({ name: z.string().min(1), params: z.record(z.string(), z.unknown()).optional() });
+
+const configSchema = z.strictObject({
+  $schema: z.string().optional(),
+  name: name.optional(),
+  description: z.string().optional(),
+  seed: z.number().int().nonnegative(),
+  workers: z.number().int().min(1).max(256).optional(),
+  chunkSize: z.number().int().min(1).max(1_000_000).default(200),
+  fpr: z.array(z.number().gt(0).lt(1)).min(1).default([0.01, 0.001]),
+  bootstrap: z.number().int().min(0).max(100_000).default(1000),
+  confidence: z.number().gt(0).lt(1).default(0.95),
+  datasets: z
+    .array(
+      z.strictObject({
+        name,
+        source: z.string().min(1).default('synthetic-ssh'),
+        positives: z.number().int().min(1),
+        negatives: z.number().int().min(1),
+        params: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )
+    .min(1),
+  scenarios: z
+    .array(
+      z.strictObject({
+        name,
+        perturbations: z.array(pluginRef.extend({ pairs: z.enum(['relayed', 'all']).default('relayed') }).strict()),
+      }),
+    )
+    .min(1)
+    .optional(),
+  detectors: z.array(pluginRef.extend({ label: name.optional() }).strict()).min(1),
+});
+
+export interface DatasetConfig {
+  name: string;
+  source: string;
+  module: string;
+  positives: number;
+  negatives: number;
+  params: Record<string, ParamValue>;
+}
+
+export interface PerturbationConfig {
+  name: string;
+  module: string;
+  /** Values per parameter; a list is a sweep. */
+  params: Record<string, ParamValue | ParamValue[]>;
+  /** Perturb relayed pairs only (attackers add chaff, benign users do not), or all. */
+  pairs: 'relayed' | 'all';
+}
+
+export interface ScenarioConfig {
+  name: string;
+  perturbations: PerturbationConfig[];
+}
+
+export interface DetectorConfig {
+  label: string;
+  name: string;
+  module: string;
+  params: Record<string, ParamValue>;
+}
+
+export interface RunConfig {
+  name: string;
+  description: string;
+  seed: number;
+  workers: number;
+  chunkSize: number;
+  fpr: number[];
+  bootstrap: number;
+  confidence: number;
+  datasets: DatasetConfig[];
+  scenarios: ScenarioConfig[];
+  detectors: DetectorConfig[];
+}
+
+/** Line and column of a character offset, for JSON syntax errors. */
+function lineCol(text: string, pos: number): string {
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  return `line ${line}, column ${pos - before.lastIndexOf('\n')}`;
+}
+
+function parseJson(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const m = /position (\d+)/.exec(msg);
+    const where = m ? `${lineCol(text, Number(m[1]))}: ` : '';
+    throw new UserError(`${file}: ${where}invalid JSON: ${msg.replace(/ in JSON at position \d+.*$/, '')}`);
+  }
+}
+
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(availableParallelism(), 8));
+}
+
+/** Reads, validates and resolves a config file. Throws one UserError listing every problem. */
+export async function loadConfig(file: string, overrides: { workers?: number } = {}): Promise<RunConfig> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`${file}: cannot read the config: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return resolveConfig(parseJson(file, text), file, overrides);
+}
+
+/** Validates an already parsed config; `file` names it in errors and anchors module paths. */
+export async function resolveConfig(raw: unknown, file: string, overrides: { workers?: number } = {}): Promise<RunConfig> {
+  const problems: string[] = [];
+  const report = (path: ReadonlyArray<PropertyKey>, message: string) => problems.push(`${file}: ${jsonPath(path)}: ${message}`);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) report(issue.path, issue.message);
+    throw new UserError(problems.join('\n'));
+  }
+  const c = parsed.data;
+  const baseDir = dirname(resolve(file));
+
+  const plugin = async (kind: PluginKind, ref: string, path: PropertyKey[]) => {
+    try {
+      const module = resolvePlugin(kind, ref, baseDir);
+      return { module, def: await loadPlugin(kind as 'detector', module) as { params: ParamSpecs } };
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      report(path, e.message);
+      return undefined;
+    }
+  };
+  const params = (specs: ParamSpecs, given: unknown, path: PropertyKey[], sweepable: boolean) => {
+    const r = checkParams(specs, given, sweepable);
+    if (!r.ok) {
+      for (const i of r.issues) report([...path, ...i.path], i.message);
+      return {};
+    }
+    return r.value;
+  };
+  const unique = (names: string[], path: (i: number) => PropertyKey[], what: string) => {
+    names.forEach((n, i) => {
+      if (names.indexOf(n) !== i) report(path(i), `duplicate ${what} ${JSON.stringify(n)}; give each a distinct one`);
+    });
+  };
+
+  const datasets: DatasetConfig[] = [];
+  for (const [i, d] of c.datasets.entries()) {
+    const p = await plugin('source', d.source, ['datasets', i, 'source']);
+    if (!p) continue;
+    const values = params(p.def.params, d.params, ['datasets', i, 'params'], false) as Record<string, ParamValue>;
+    datasets.push({ name: d.name, source: d.source, module: p.module, positives: d.positives, negatives: d.negatives, params: values });
+  }
+  unique(c.datasets.map((d) => d.name), (i) => ['datasets', i, 'name'], 'dataset name');
+
+  const scenarios: ScenarioConfig[] = [];
+  for (const [i, s] of (c.scenarios ?? [{ name: 'unperturbed', perturbations: [] }]).entries()) {
+    const perturbations: PerturbationConfig[] = [];
+    for (const [j, q] of s.perturbations.entries()) {
+      const path = ['scenarios', i, 'perturbations', j];
+      const p = await plugin('perturbation', q.name, [...path, 'name']);
+      if (!p) continue;
+      const values = params(p.def.params, q.params, [...path, 'params'], true);
+      perturbations.push({ name: q.name, module: p.module, params: values, pairs: q.pairs });
+    }
+    scenarios.push({ name: s.name, perturbations });
+  }
+  unique(scenarios.map((s) => s.name), (i) => ['scenarios', i, 'name'], 'scenario name');
+
+  const detectors: DetectorConfig[] = [];
+  for (const [i, d] of c.detectors.entries()) {
+    const p = await plugin('detector', d.name, ['detectors', i, 'name']);
+    if (!p) continue;
+    const values = params(p.def.params, d.params, ['detectors', i, 'params'], false) as Record<string, ParamValue>;
+    detectors.push({ label: d.label ?? d.name, name: d.name, module: p.module, params: values });
+  }
+  unique(c.detectors.map((d) => d.label ?? d.name), (i) => ['detectors', i, 'label'], 'detector label (set "label")');
+
+  if (problems.length) throw new UserError(problems.join('\n'));
+  return {
+    name: c.name ?? basename(file, extname(file)),
+    description: c.description ?? '',
+    seed: c.seed,
+    workers: overrides.workers ?? c.workers ?? defaultWorkers(),
+    chunkSize: c.chunkSize,
+    fpr: [...new Set(c.fpr)].sort((a, b) => b - a),
+    bootstrap: c.bootstrap,
+    confidence: c.confidence,
+    datasets,
+    scenarios,
+    detectors,
+  };
+}
+
+/** The config as written to a results folder: defaults filled in, no machine-specific paths. */
+export function publicConfig(c: RunConfig): unknown {
+  const { workers: _workers, ...rest } = c;
+  return {
+    ...rest,
+    datasets: c.datasets.map(({ module: _m, ...d }) => d),
+    scenarios: c.scenarios.map((s) => ({ ...s, perturbations: s.perturbations.map(({ module: _m, ...p }) => p) })),
+    detectors: c.detectors.map(({ module: _m, ...d }) => d),
+  };
+}

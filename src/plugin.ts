@@ -1,0 +1,57 @@
+/**
+ * The plugin contracts. A detector or perturbation is a module whose default export is
+ * the object built by defineDetector / definePerturbation.
+ */
+import type { FlowPair } from './flow.js';
+import type { ParamSpecs, ParamsOf } from './params.js';
+import type { Rng } from './rng.js';
+
+export interface DetectorDefinition<S extends ParamSpecs = ParamSpecs> {
+  kind: 'detector';
+  name: string;
+  /** One line for `list`. */
+  description: string;
+  /** The paper the detector implements. */
+  citation?: string;
+  params: S;
+  /**
+   * Scores a batch of pairs; higher means "more likely relayed". The score of a pair must
+   * depend on that pair and the parameters only, never on the rest of the batch, so that
+   * results do not depend on how pairs are chunked.
+   */
+  score(pairs: readonly FlowPair[], params: ParamsOf<S>): Float64Array;
+}
+
+export type PairSide = 'incoming' | 'outgoing' | 'both';
+
+export interface PerturbationDefinition<S extends ParamSpecs = ParamSpecs> {
+  kind: 'perturbation';
+  name: string;
+  description: string;
+  /** Which connection(s) of a pair it may change; informative, shown by `list`. */
+  touches: PairSide;
+  params: S;
+  /**
+   * Returns the perturbed pair (a new object; the input may be shared). All randomness
+   * must come from `rng`, which is seeded per pair.
+   */
+  apply(pair: FlowPair, params: ParamsOf<S>, rng: Rng): FlowPair;
+  /**
+   * True when these parameter values leave every pair unchanged (e.g. chaff ratio 0),
+   * so the harness can skip the call. Optional.
+   */
+  isIdentity?(params: ParamsOf<S>): boolean;
+}
+
+export function defineDetector<S extends ParamSpecs>(d: Omit<DetectorDefinition<S>, 'kind'>): DetectorDefinition<S> {
+  return { kind: 'detector', ...d };
+}
+
+export function definePerturbation<S extends ParamSpecs>(
+  p: Omit<PerturbationDefinition<S>, 'kind'>,
+): PerturbationDefinition<S> {
+  return { kind: 'perturbation', ...p };
+}
+
+export type AnyDetector = DetectorDefinition<ParamSpecs>;
+export type AnyPerturbation = PerturbationDefinition<ParamSpecs>;

@@ -1,0 +1,118 @@
+/**
+ * Finds and loads plugins: detectors/<name>/ and perturbations/<name>/ beside the
+ * harness, a module path (relative to the config file), or an installed package.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { UserError } from './errors.js';
+import type { AnyDetector, AnyPerturbation } from './plugin.js';
+import type { AnySource } from './source.js';
+
+export type PluginKind = 'detector' | 'perturbation' | 'source';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Compiled code runs from dist/src and finds dist/detectors; sources under test find the .ts files. */
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+const folders: Record<PluginKind, string> = {
+  detector: resolve(here, '..', 'detectors'),
+  perturbation: resolve(here, '..', 'perturbations'),
+  source: resolve(here, 'sources'),
+};
+
+/** Names of the plugins shipped with ssbench, sorted. */
+export function builtinNames(kind: PluginKind): string[] {
+  const dir = folders[kind];
+  if (!existsSync(dir)) return [];
+  if (kind === 'source') {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith(ext))
+      .map((f) => f.slice(0, -ext.length))
+      .sort();
+  }
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, `index${ext}`)))
+    .map((d) => d.name)
+    .sort();
+}
+
+function looksLikePath(ref: string): boolean {
+  return ref.startsWith('.') || ref.startsWith('/') || /\.(m?[jt]s)$/.test(ref) || isAbsolute(ref);
+}
+
+/**
+ * Turns a plugin reference from a config into an absolute module path or file URL that
+ * any worker can import. Throws a UserError naming the choices when nothing matches.
+ */
+export function resolvePlugin(kind: PluginKind, ref: string, baseDir: string): string {
+  const builtin = builtinNames(kind);
+  if (builtin.includes(ref)) {
+    return kind === 'source' ? join(folders[kind], `${ref}${ext}`) : join(folders[kind], ref, `index${ext}`);
+  }
+  if (looksLikePath(ref)) {
+    const abs = resolve(baseDir, ref);
+    if (existsSync(abs) && !abs.endsWith('/')) {
+      const idx = ['index.js', 'index.mjs', 'index.ts'].map((f) => join(abs, f)).find(existsSync);
+      return idx ?? abs;
+    }
+    throw new UserError(`no ${kind} module at ${abs}`);
+  }
+  try {
+    return createRequire(join(baseDir, 'noop.js')).resolve(ref);
+  } catch {
+    // fall through to the error that lists what exists
+  }
+  throw new UserError(
+    `unknown ${kind} ${JSON.stringify(ref)}; expected one of ${builtin.join(', ')}, a module path, or an installed package`,
+  );
+}
+
+let tsLoader: Promise<void> | undefined;
+/** Compiled ssbench can still load a user's .ts plugin: tsx's loader is registered on demand. */
+async function ensureTsLoader(): Promise<void> {
+  if (ext === '.ts') return;
+  tsLoader ??= import('tsx/esm/api').then((m) => {
+    m.register();
+  });
+  return tsLoader;
+}
+
+const cache = new Map<string, Promise<unknown>>();
+
+function checkShape(kind: PluginKind, mod: string, v: unknown): void {
+  const o = v as Record<string, unknown> | undefined;
+  const fn = kind === 'detector' ? 'score' : kind === 'perturbation' ? 'apply' : 'pair';
+  const problems: string[] = [];
+  if (!o || typeof o !== 'object') problems.push('no default export');
+  else {
+    if (o.kind !== kind) problems.push(`default export is not a ${kind} (use define${kind[0].toUpperCase()}${kind.slice(1)})`);
+    if (typeof o.name !== 'string' || !o.name) problems.push('"name" must be a non-empty string');
+    if (typeof o.params !== 'object' || o.params === null) problems.push('"params" must be an object');
+    if (typeof o[fn] !== 'function') problems.push(`"${fn}" must be a function`);
+  }
+  if (problems.length) throw new UserError(`${mod}: not a valid ${kind} plugin: ${problems.join('; ')}`);
+}
+
+export async function loadPlugin(kind: 'detector', modulePath: string): Promise<AnyDetector>;
+export async function loadPlugin(kind: 'perturbation', modulePath: string): Promise<AnyPerturbation>;
+export async function loadPlugin(kind: 'source', modulePath: string): Promise<AnySource>;
+export async function loadPlugin(kind: PluginKind, modulePath: string): Promise<unknown> {
+  let p = cache.get(modulePath);
+  if (!p) {
+    p = (async () => {
+      if (/\.[mc]?ts$/.test(modulePath)) await ensureTsLoader();
+      let mod: { default?: unknown };
+      try {
+        mod = await import(isAbsolute(modulePath) ? pathToFileURL(modulePath).href : modulePath);
+      } catch (e) {
+        throw new UserError(`${modulePath}: cannot load ${kind} plugin: ${(e as Error).message.split('\n')[0]}`);
+      }
+      checkShape(kind, modulePath, mod.default);
+      return mod.default;
+    })();
+    cache.set(modulePath, p);
+  }
+  return p;
+}
