@@ -1,0 +1,26 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Writes a file under a temporary name and renames it, so no reader sees half a file. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+/** ssbench's own package.json, found by walking up from this module (works from src/ and dist/src/). */
+export function ownPackage(): { version: string; root: string } {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'ssbench') return { version: pkg.version, root: dir };
+    }
+    const up = dirname(dir);
+    if (up === dir) return { version: 'unknown', root: process.cwd() };
+    dir = up;
+  }
+}

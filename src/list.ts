@@ -1,0 +1,38 @@
+/** `ssbench list`: every plugin with its parameters, defaults and meaning. */
+import { describeType, type ParamSpecs } from './params.js';
+import { type PluginKind, builtinNames, loadPlugin, resolvePlugin } from './registry.js';
+
+function paramLines(specs: ParamSpecs): string[] {
+  const entries = Object.entries(specs);
+  if (!entries.length) return ['    (no parameters)'];
+  const width = Math.max(...entries.map(([k]) => k.length));
+  return entries.map(([k, s]) => {
+    const unit = 'unit' in s && s.unit ? ` ${s.unit}` : '';
+    return `    ${k.padEnd(width)}  default ${JSON.stringify(s.default)}${unit}; ${describeType(s)}. ${s.description}`;
+  });
+}
+
+export async function listPlugins(): Promise<string> {
+  const out: string[] = [];
+  const kinds: [PluginKind, string][] = [
+    ['detector', 'Detectors'],
+    ['perturbation', 'Perturbations'],
+    ['source', 'Sources'],
+  ];
+  for (const [kind, title] of kinds) {
+    out.push(`${title}:`);
+    for (const name of builtinNames(kind)) {
+      const def = (await loadPlugin(kind as 'detector', resolvePlugin(kind, name, process.cwd()))) as unknown as {
+        description: string;
+        citation?: string;
+        params: ParamSpecs;
+        touches?: string;
+      };
+      out.push(`  ${name}: ${def.description}${def.touches ? ` (touches ${def.touches})` : ''}`);
+      if (def.citation) out.push(`    ${def.citation}`);
+      out.push(...paramLines(def.params));
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
