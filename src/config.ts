@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, resolve } from 'node:path';
+import { type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
 import { z } from 'zod';
 import { UserError, jsonPath } from './errors.js';
 import { type ParamSpecs, type ParamValue, checkParams } from './params.js';
@@ -101,11 +102,14 @@ function lineCol(text: string, pos: number): string {
 function parseJson(file: string, text: string): unknown {
   try {
     return JSON.parse(text);
-  } catch (e) {
-    const msg = (e as Error).message;
-    const m = /position (\d+)/.exec(msg);
-    const where = m ? `${lineCol(text, Number(m[1]))}: ` : '';
-    throw new UserError(`${file}: ${where}invalid JSON: ${msg.replace(/ in JSON at position \d+.*$/, '')}`);
+  } catch {
+    // JSON.parse does not always say where; jsonc-parser does, in strict mode.
+    const errors: ParseError[] = [];
+    parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+    const first = errors[0];
+    const where = first ? `${lineCol(text, first.offset)}: ` : '';
+    const what = first ? printParseErrorCode(first.error) : 'not valid JSON';
+    throw new UserError(`${file}: ${where}invalid JSON: ${what}`);
   }
 }
 
@@ -154,9 +158,9 @@ export async function resolveConfig(raw: unknown, file: string, overrides: { wor
     }
     return r.value;
   };
-  const unique = (names: string[], path: (i: number) => PropertyKey[], what: string) => {
+  const unique = (names: string[], path: (i: number) => PropertyKey[], what: string, hint = 'give each a distinct one') => {
     names.forEach((n, i) => {
-      if (names.indexOf(n) !== i) report(path(i), `duplicate ${what} ${JSON.stringify(n)}; give each a distinct one`);
+      if (names.indexOf(n) !== i) report(path(i), `duplicate ${what} ${JSON.stringify(n)}; ${hint}`);
     });
   };
 
@@ -190,7 +194,7 @@ export async function resolveConfig(raw: unknown, file: string, overrides: { wor
     const values = params(p.def.params, d.params, ['detectors', i, 'params'], false) as Record<string, ParamValue>;
     detectors.push({ label: d.label ?? d.name, name: d.name, module: p.module, params: values });
   }
-  unique(c.detectors.map((d) => d.label ?? d.name), (i) => ['detectors', i, 'label'], 'detector label (set "label")');
+  unique(c.detectors.map((d) => d.label ?? d.name), (i) => ['detectors', i, 'label'], 'detector label', 'set a distinct "label" on each use of a detector');
 
   if (problems.length) throw new UserError(problems.join('\n'));
   return {
