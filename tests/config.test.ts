@@ -1,0 +1,138 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, resolveConfig } from '../src/config.js';
+import { UserError } from '../src/errors.js';
+import { expandScenario, makePlan } from '../src/plan.js';
+
+const base = () => ({
+  seed: 1,
+  datasets: [{ name: 'ssh', positives: 10, negatives: 20 }],
+  scenarios: [{ name: 'chaff', perturbations: [{ name: 'chaff', params: { ratio: [0, 1] } }] }],
+  detectors: [{ name: 'blum-count' }, { name: 'wang-ipd' }],
+});
+
+async function problem(raw: unknown): Promise<string> {
+  try {
+    await resolveConfig(raw, 'cfg.json');
+  } catch (e) {
+    expect(e).toBeInstanceOf(UserError);
+    return (e as Error).message;
+  }
+  throw new Error('config was accepted');
+}
+
+describe('config validation', () => {
+  it('accepts a valid config and fills defaults', async () => {
+    const c = await resolveConfig(base(), 'configs/x.json');
+    expect(c.name).toBe('x');
+    expect(c.fpr).toEqual([0.01, 0.001]);
+    expect(c.detectors.map((d) => d.label)).toEqual(['blum-count', 'wang-ipd']);
+    expect(c.detectors[1].params).toEqual({ window: 20, maxOffset: 10, cpf: 'mms' });
+    expect(c.scenarios[0].perturbations[0].params.ratio).toEqual([0, 1]);
+    expect(c.scenarios[0].perturbations[0].pairs).toBe('relayed');
+  });
+
+  it('refuses a misspelt detector with one line naming the field and the choices', async () => {
+    const raw = base();
+    raw.detectors[0].name = 'blum-cuont';
+    const msg = await problem(raw);
+    expect(msg.split('\n')).toHaveLength(1);
+    expect(msg).toMatch(/^cfg\.json: detectors\[0\]\.name: unknown detector "blum-cuont"; expected one of blum-count, wang-ipd/);
+  });
+
+  it('refuses a chaff ratio of "lots"', async () => {
+    const raw = base();
+    (raw.scenarios[0].perturbations[0].params as Record<string, unknown>).ratio = 'lots';
+    const msg = await problem(raw);
+    expect(msg).toBe(
+      'cfg.json: scenarios[0].perturbations[0].params.ratio: expected a number >= 0 (or a list of them to sweep), got "lots"',
+    );
+  });
+
+  it('names the bad element of a sweep', async () => {
+    const raw = base();
+    (raw.scenarios[0].perturbations[0].params as Record<string, unknown>).ratio = [0, -1];
+    expect(await problem(raw)).toBe('cfg.json: scenarios[0].perturbations[0].params.ratio[1]: expected a number >= 0, got -1');
+  });
+
+  it('refuses sweeps of detector parameters, unknown parameters and unknown keys', async () => {
+    const raw = base() as Record<string, unknown> & ReturnType<typeof base>;
+    (raw.detectors[1] as Record<string, unknown>).params = { window: [10, 20], windw: 3 };
+    raw.sed = 2;
+    const lines = (await problem(raw)).split('\n');
+    expect(lines).toContain('cfg.json: (root): Unrecognized key: "sed"');
+  });
+
+  it('reports several problems at once, one line each', async () => {
+    const raw = base();
+    (raw.detectors[1] as Record<string, unknown>).params = { window: [10, 20], windw: 3 };
+    const lines = (await problem(raw)).split('\n');
+    expect(lines).toEqual([
+      'cfg.json: detectors[1].params.windw: unknown parameter; expected one of window, maxOffset, cpf',
+      'cfg.json: detectors[1].params.window: expected an integer >= 2, got [10,20]',
+    ]);
+  });
+
+  it('refuses duplicate detector labels', async () => {
+    const raw = base();
+    raw.detectors.push({ name: 'blum-count' });
+    expect(await problem(raw)).toMatch(/detectors\[2\]\.label: duplicate detector label "blum-count"/);
+  });
+
+  it('refuses missing and mistyped required fields', async () => {
+    const raw = base() as Record<string, unknown>;
+    delete raw.seed;
+    expect(await problem(raw)).toMatch(/^cfg\.json: seed: /);
+    expect(await problem({ ...base(), datasets: [{ name: 'ssh', positives: 'many', negatives: 2 }] })).toMatch(
+      /^cfg\.json: datasets\[0\]\.positives: /,
+    );
+  });
+
+  it('points at the line and column of a JSON syntax error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssbench-cfg-'));
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{\n  "seed": 1,\n  "datasets": [}\n');
+    await expect(loadConfig(file)).rejects.toThrow(`${file}: line 3, column 16: invalid JSON: ValueExpected`);
+    await expect(loadConfig(join(dir, 'missing.json'))).rejects.toThrow(/missing\.json: cannot read the config: ENOENT/);
+  });
+});
+
+describe('plan', () => {
+  it('expands sweeps of one perturbation into one setting per value', async () => {
+    const c = await resolveConfig(base(), 'x.json');
+    const settings = expandScenario(c.scenarios[0]);
+    expect(settings.map((s) => s.label)).toEqual(['ratio=0', 'ratio=1']);
+    expect(settings[1].values).toEqual({ 'chaff.ratio': 1, 'chaff.hop': 'incoming', 'chaff.direction': 'forward' });
+  });
+
+  it('takes the grid of several swept parameters, in config order', async () => {
+    const raw = base();
+    raw.scenarios[0].perturbations.push({ name: 'delay', params: { max: [0, 0.5] } } as never);
+    const c = await resolveConfig(raw, 'x.json');
+    expect(expandScenario(c.scenarios[0]).map((s) => s.label)).toEqual([
+      'chaff.ratio=0, delay.max=0',
+      'chaff.ratio=0, delay.max=0.5',
+      'chaff.ratio=1, delay.max=0',
+      'chaff.ratio=1, delay.max=0.5',
+    ]);
+  });
+
+  it('chunks every setting of every dataset by pair index', async () => {
+    const raw = { ...base(), chunkSize: 8 };
+    const plan = makePlan(await resolveConfig(raw, 'x.json'));
+    expect(plan.groups).toHaveLength(2);
+    // 30 pairs in chunks of 8: 0-8, 8-16, 16-24, 24-30, for each of the 2 settings.
+    expect(plan.tasks.map((t) => [t.group, t.start, t.end])).toEqual([
+      [0, 0, 8], [0, 8, 16], [0, 16, 24], [0, 24, 30],
+      [1, 0, 8], [1, 8, 16], [1, 16, 24], [1, 24, 30],
+    ]);
+  });
+
+  it('gives a scenario-less config one unperturbed setting', async () => {
+    const { scenarios: _s, ...raw } = base();
+    const c = await resolveConfig(raw, 'x.json');
+    expect(expandScenario(c.scenarios[0]).map((s) => [s.scenario, s.label])).toEqual([['unperturbed', 'none']]);
+  });
+});
