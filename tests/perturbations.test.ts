@@ -1,0 +1,296 @@
+import { describe, expect, it } from 'vitest';
+import chaff from '../perturbations/chaff/index.js';
+import delay from '../perturbations/delay/index.js';
+import { DIR_BWD, DIR_FWD, type Flow, type FlowPair, copyFlow } from '../src/flow.js';
+import { checkParams } from '../src/params.js';
+import { rngFor } from '../src/rng.js';
+import source from '../src/sources/synthetic-ssh.js';
+
+type SourceParams = Parameters<typeof source.pair>[1];
+type ChaffParams = Parameters<typeof chaff.apply>[1];
+type DelayParams = Parameters<typeof delay.apply>[1];
+
+const checked = checkParams(source.params, {}, false);
+if (!checked.ok) throw new Error('default source params rejected');
+const sourceParams = checked.value as SourceParams;
+
+/** Pairs from the synthetic source, positives and negatives alternating. */
+function makePairs(n: number, seed = 11): FlowPair[] {
+  const out: FlowPair[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(source.pair({ seed, dataset: 'perturb', index: i, relayed: i % 2 === 0 }, sourceParams));
+  }
+  return out;
+}
+
+const PAIRS = makePairs(200);
+const FEW = PAIRS.slice(0, 30);
+
+const chaffParams = (over: Partial<ChaffParams> = {}): ChaffParams => ({
+  ratio: 1,
+  hop: 'incoming',
+  direction: 'forward',
+  ...over,
+});
+const delayParams = (over: Partial<DelayParams> = {}): DelayParams => ({ max: 0.3, direction: 'both', ...over });
+
+function isSorted(f: Flow): boolean {
+  for (let i = 1; i < f.t.length; i++) if (f.t[i] < f.t[i - 1]) return false;
+  return true;
+}
+
+function expectSameFlow(a: Flow, b: Flow): void {
+  expect(Array.from(a.t)).toEqual(Array.from(b.t));
+  expect(Array.from(a.size)).toEqual(Array.from(b.size));
+  expect(Array.from(a.dir)).toEqual(Array.from(b.dir));
+}
+
+interface Packet {
+  t: number;
+  size: number;
+  dir: number;
+}
+
+function packets(f: Flow): Packet[] {
+  return Array.from(f.t, (t, i) => ({ t, size: f.size[i], dir: f.dir[i] }));
+}
+
+/**
+ * Matches `orig` as a subsequence of `pert` (greedy, exact equality of t, size and dir) and
+ * returns the packets of `pert` that are not part of the match, or null if `orig` is not a
+ * subsequence.
+ */
+function extraPackets(orig: Flow, pert: Flow): Packet[] | null {
+  const extra: Packet[] = [];
+  let j = 0;
+  for (let i = 0; i < pert.t.length; i++) {
+    if (j < orig.t.length && pert.t[i] === orig.t[j] && pert.size[i] === orig.size[j] && pert.dir[i] === orig.dir[j]) {
+      j++;
+    } else {
+      extra.push({ t: pert.t[i], size: pert.size[i], dir: pert.dir[i] });
+    }
+  }
+  return j === orig.t.length ? extra : null;
+}
+
+function payloadCount(f: Flow, dir: number): number {
+  let n = 0;
+  for (let i = 0; i < f.t.length; i++) if (f.size[i] > 0 && f.dir[i] === dir) n++;
+  return n;
+}
+
+function payloadSizes(f: Flow, dir: number): Set<number> {
+  const s = new Set<number>();
+  for (let i = 0; i < f.t.length; i++) if (f.size[i] > 0 && f.dir[i] === dir) s.add(f.size[i]);
+  return s;
+}
+
+function payloadIdx(f: Flow, dir: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < f.t.length; i++) if (f.size[i] > 0 && f.dir[i] === dir) out.push(i);
+  return out;
+}
+
+describe('chaff', () => {
+  it('keeps every real packet, in order, adds chaff only in the chosen direction, keeps times sorted', () => {
+    for (const direction of ['forward', 'backward', 'both'] as const) {
+      for (const [k, pair] of FEW.entries()) {
+        const p = chaffParams({ ratio: 1, hop: 'both', direction });
+        const out = chaff.apply(pair, p, rngFor(5, 'chaff', k));
+        for (const side of ['incoming', 'outgoing'] as const) {
+          const orig = pair[side];
+          const pert = out[side];
+          expect(isSorted(pert)).toBe(true);
+          const extra = extraPackets(orig, pert);
+          expect(extra).not.toBeNull();
+          const fwdSizes = payloadSizes(orig, DIR_FWD);
+          const bwdSizes = payloadSizes(orig, DIR_BWD);
+          // Chaff is payload, of an allowed direction, sized like real packets, inside the flow's span.
+          const bad = extra!.filter(
+            (c) =>
+              c.size <= 0 ||
+              (direction === 'forward' && c.dir !== DIR_FWD) ||
+              (direction === 'backward' && c.dir !== DIR_BWD) ||
+              !(c.dir === DIR_FWD ? fwdSizes : bwdSizes).has(c.size) ||
+              c.t < orig.t[0] ||
+              c.t > orig.t[orig.t.length - 1],
+          );
+          expect(bad).toEqual([]);
+          if (direction === 'both') {
+            // With ratio 1 and dozens of real packets per direction, both directions get chaff.
+            expect(extra!.some((c) => c.dir === DIR_FWD)).toBe(true);
+            expect(extra!.some((c) => c.dir === DIR_BWD)).toBe(true);
+          }
+        }
+      }
+    }
+  });
+
+  it('adds ratio x (real payload packets) chaff on average (Poisson; total within 5%)', () => {
+    // Per pair and per (connection, direction) the count is Poisson(ratio * n_real); summed
+    // over 200 pairs the totals are Poisson with means of ~10^4-10^5, whose relative sd is
+    // below 1%, so a 5% tolerance is > 5 sd wide yet catches a wrong rate or base count.
+    for (const ratio of [0.5, 1.5]) {
+      const expected = { inFwd: 0, inBwd: 0, outFwd: 0, outBwd: 0 };
+      const got = { inFwd: 0, inBwd: 0, outFwd: 0, outBwd: 0 };
+      for (const [k, pair] of PAIRS.entries()) {
+        const out = chaff.apply(pair, chaffParams({ ratio, hop: 'both', direction: 'both' }), rngFor(9, 'chaff', k));
+        expected.inFwd += ratio * payloadCount(pair.incoming, DIR_FWD);
+        expected.inBwd += ratio * payloadCount(pair.incoming, DIR_BWD);
+        expected.outFwd += ratio * payloadCount(pair.outgoing, DIR_FWD);
+        expected.outBwd += ratio * payloadCount(pair.outgoing, DIR_BWD);
+        got.inFwd += payloadCount(out.incoming, DIR_FWD) - payloadCount(pair.incoming, DIR_FWD);
+        got.inBwd += payloadCount(out.incoming, DIR_BWD) - payloadCount(pair.incoming, DIR_BWD);
+        got.outFwd += payloadCount(out.outgoing, DIR_FWD) - payloadCount(pair.outgoing, DIR_FWD);
+        got.outBwd += payloadCount(out.outgoing, DIR_BWD) - payloadCount(pair.outgoing, DIR_BWD);
+        // No pure ACK is ever added.
+        expect(out.incoming.t.length - pair.incoming.t.length).toBe(
+          payloadCount(out.incoming, DIR_FWD) + payloadCount(out.incoming, DIR_BWD) -
+            payloadCount(pair.incoming, DIR_FWD) - payloadCount(pair.incoming, DIR_BWD),
+        );
+      }
+      for (const key of Object.keys(expected) as (keyof typeof expected)[]) {
+        expect(expected[key]).toBeGreaterThan(5000);
+        expect(Math.abs(got[key] - expected[key]) / expected[key]).toBeLessThan(0.05);
+      }
+    }
+  });
+
+  it('hop incoming leaves outgoing untouched, hop outgoing leaves incoming untouched', () => {
+    for (const [k, pair] of FEW.entries()) {
+      const a = chaff.apply(pair, chaffParams({ hop: 'incoming', direction: 'both' }), rngFor(1, 'chaff', k));
+      expectSameFlow(a.outgoing, pair.outgoing);
+      expect(a.incoming.t.length).toBeGreaterThan(pair.incoming.t.length);
+      const b = chaff.apply(pair, chaffParams({ hop: 'outgoing', direction: 'both' }), rngFor(1, 'chaff', k));
+      expectSameFlow(b.incoming, pair.incoming);
+      expect(b.outgoing.t.length).toBeGreaterThan(pair.outgoing.t.length);
+      // The rest of the pair is carried over.
+      expect(a.relayed).toBe(pair.relayed);
+      expect(a.meta).toEqual(pair.meta);
+    }
+  });
+
+  it('is deterministic in the rng stream and does not change its input', () => {
+    const pair = PAIRS[3];
+    const before = { incoming: copyFlow(pair.incoming), outgoing: copyFlow(pair.outgoing) };
+    const p = chaffParams({ hop: 'both', direction: 'both' });
+    const a = chaff.apply(pair, p, rngFor(42, 'chaff', 3));
+    const b = chaff.apply(pair, p, rngFor(42, 'chaff', 3));
+    expectSameFlow(a.incoming, b.incoming);
+    expectSameFlow(a.outgoing, b.outgoing);
+    const c = chaff.apply(pair, p, rngFor(43, 'chaff', 3));
+    expect(Array.from(c.incoming.t)).not.toEqual(Array.from(a.incoming.t));
+    expectSameFlow(pair.incoming, before.incoming);
+    expectSameFlow(pair.outgoing, before.outgoing);
+  });
+
+  it('ratio 0 is the identity', () => {
+    expect(chaff.isIdentity!(chaffParams({ ratio: 0 }))).toBe(true);
+    expect(chaff.isIdentity!(chaffParams({ ratio: 0.1 }))).toBe(false);
+    for (const [k, pair] of FEW.entries()) {
+      const out = chaff.apply(pair, chaffParams({ ratio: 0, hop: 'both', direction: 'both' }), rngFor(1, 'chaff', k));
+      expectSameFlow(out.incoming, pair.incoming);
+      expectSameFlow(out.outgoing, pair.outgoing);
+    }
+  });
+});
+
+describe('delay', () => {
+  /** Per-packet delays of the payload packets of `dir`, matched in order; asserts same sizes. */
+  function delaysOf(orig: Flow, pert: Flow, dir: number): number[] {
+    const a = payloadIdx(orig, dir);
+    const b = payloadIdx(pert, dir);
+    expect(b.length).toBe(a.length);
+    expect(b.map((i) => pert.size[i])).toEqual(a.map((i) => orig.size[i]));
+    return a.map((i, n) => pert.t[b[n]] - orig.t[i]);
+  }
+
+  /** Packet sizes by direction, sorted: the multiset of (dir, size). */
+  function sortedMultiset(f: Flow): number[] {
+    return Array.from(f.size, (s, i) => f.dir[i] * 1e9 + s).sort((a, b) => a - b);
+  }
+
+  it('delays forwarded keystrokes by [0, max], keeps their order, keeps sizes and sorting', () => {
+    const max = 0.3;
+    let sum = 0;
+    let n = 0;
+    for (const [k, pair] of FEW.entries()) {
+      const out = delay.apply(pair, delayParams({ max }), rngFor(2, 'delay', k));
+      for (const side of ['incoming', 'outgoing'] as const) {
+        expect(isSorted(out[side])).toBe(true);
+        expect(out[side].t.length).toBe(pair[side].t.length);
+        expect(sortedMultiset(out[side])).toEqual(sortedMultiset(pair[side]));
+      }
+      // t'_i = max(t_i + d_i, t'_{i-1}) with t'_{i-1} <= t_{i-1} + max <= t_i + max: within [0, max].
+      const fwd = delaysOf(pair.outgoing, out.outgoing, DIR_FWD);
+      expect(fwd.filter((d) => !(d >= 0 && d <= max + 1e-12))).toEqual([]);
+      for (const d of fwd) sum += d;
+      n += fwd.length;
+      // direction both: what S forwards back to the user (incoming DIR_BWD payload) too.
+      const back = delaysOf(pair.incoming, out.incoming, DIR_BWD);
+      expect(back.filter((d) => !(d >= 0 && d <= max + 1e-12))).toEqual([]);
+      // The user's keystrokes reach S when they reach it.
+      expect(delaysOf(pair.incoming, out.incoming, DIR_FWD).every((d) => d === 0)).toBe(true);
+    }
+    // U(0, max) plus FIFO holding: the mean delay is at least max/2 (up to sampling noise).
+    expect(sum / n).toBeGreaterThan(0.45 * max);
+    expect(sum / n).toBeLessThan(max);
+  });
+
+  it("direction 'forward' leaves incoming unchanged", () => {
+    for (const [k, pair] of FEW.entries()) {
+      const out = delay.apply(pair, delayParams({ direction: 'forward' }), rngFor(2, 'delay', k));
+      expectSameFlow(out.incoming, pair.incoming);
+      expect(delaysOf(pair.outgoing, out.outgoing, DIR_FWD).some((d) => d > 0)).toBe(true);
+    }
+  });
+
+  it('moves each outgoing echo by the shift of the keystroke S forwarded last before it', () => {
+    for (const [k, pair] of FEW.entries()) {
+      const orig = pair.outgoing;
+      const out = delay.apply(pair, delayParams(), rngFor(4, 'delay', k)).outgoing;
+      const shifts = delaysOf(orig, out, DIR_FWD);
+      const newFwd = payloadIdx(out, DIR_FWD).map((i) => out.t[i]);
+      // Expected (time, size) of every echo/output packet, from the original order.
+      const expected: [number, number][] = [];
+      let last = -1;
+      let overtakes = 0;
+      for (let i = 0; i < orig.t.length; i++) {
+        if (orig.size[i] === 0) continue;
+        if (orig.dir[i] === DIR_FWD) {
+          last++;
+          continue;
+        }
+        const t = orig.t[i] + (last >= 0 ? shifts[last] : 0);
+        // An echo never precedes the (delayed) keystroke it followed.
+        if (last >= 0 && t < newFwd[last]) overtakes++;
+        expected.push([t, orig.size[i]]);
+      }
+      expect(overtakes).toBe(0);
+      const got: [number, number][] = payloadIdx(out, DIR_BWD).map((i) => [out.t[i], out.size[i]]);
+      const byTime = (a: [number, number], b: [number, number]) => a[0] - b[0] || a[1] - b[1];
+      expect(got.sort(byTime)).toEqual(expected.sort(byTime));
+    }
+  });
+
+  it('is deterministic in the rng stream, does not change its input, max 0 is the identity', () => {
+    const pair = PAIRS[5];
+    const before = { incoming: copyFlow(pair.incoming), outgoing: copyFlow(pair.outgoing) };
+    const a = delay.apply(pair, delayParams(), rngFor(8, 'delay', 5));
+    const b = delay.apply(pair, delayParams(), rngFor(8, 'delay', 5));
+    expectSameFlow(a.incoming, b.incoming);
+    expectSameFlow(a.outgoing, b.outgoing);
+    const c = delay.apply(pair, delayParams(), rngFor(9, 'delay', 5));
+    expect(Array.from(c.outgoing.t)).not.toEqual(Array.from(a.outgoing.t));
+    expectSameFlow(pair.incoming, before.incoming);
+    expectSameFlow(pair.outgoing, before.outgoing);
+
+    expect(delay.isIdentity!(delayParams({ max: 0 }))).toBe(true);
+    expect(delay.isIdentity!(delayParams({ max: 0.01 }))).toBe(false);
+    for (const [k, p] of FEW.entries()) {
+      const out = delay.apply(p, delayParams({ max: 0 }), rngFor(1, 'delay', k));
+      expectSameFlow(out.incoming, p.incoming);
+      expectSameFlow(out.outgoing, p.outgoing);
+    }
+  });
+});
