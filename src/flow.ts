@@ -39,10 +39,6 @@ export interface FlowPair {
   meta: PairMeta;
 }
 
-export function packetCount(f: Flow): number {
-  return f.t.length;
-}
-
 /** Growable builder that produces a sorted Flow; amortised O(1) push. */
 export class FlowBuilder {
   private t: Float64Array;
@@ -95,12 +91,30 @@ export class FlowBuilder {
   }
 }
 
-/** Indices that sort `t` ascending, ties broken by index (a stable order). */
+/**
+ * Indices that sort `t` ascending, ties broken by index (a stable order). Perturbed flows
+ * are nearly sorted (packets move by less than a few neighbours), so an insertion sort,
+ * O(n + inversions), comes first; past a budget of moves it gives way to a full sort.
+ */
 export function sortOrder(t: Float64Array): Uint32Array {
   const n = t.length;
   const idx = new Uint32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
-  idx.sort((a, b) => t[a] - t[b] || a - b);
+  let budget = 16 * n + 64;
+  for (let i = 1; i < n; i++) {
+    const v = idx[i];
+    const tv = t[v];
+    let j = i - 1;
+    while (j >= 0 && t[idx[j]] > tv) {
+      idx[j + 1] = idx[j];
+      j--;
+      if (--budget === 0) {
+        for (let k = 0; k < n; k++) idx[k] = k;
+        return idx.sort((a, b) => t[a] - t[b] || a - b);
+      }
+    }
+    idx[j + 1] = v;
+  }
   return idx;
 }
 
@@ -177,10 +191,21 @@ export function mergePackets(f: Flow, extra: Flow): Flow {
   return { t, size, dir };
 }
 
-/** Re-sorts a flow whose timestamps were changed in place (stable for equal times). */
-export function resort(f: Flow): Flow {
-  for (let i = 1; i < f.t.length; i++) if (f.t[i] < f.t[i - 1]) return permute(f, sortOrder(f.t));
-  return f;
+/**
+ * The flow's packets at new times `t` (indexed like the flow), sorted stably by time.
+ * Takes ownership of `t`; allocates the result's arrays once.
+ */
+export function withTimes(f: Flow, t: Float64Array): Flow {
+  const n = t.length;
+  let sorted = true;
+  for (let i = 1; i < n; i++) {
+    if (t[i] < t[i - 1]) {
+      sorted = false;
+      break;
+    }
+  }
+  if (sorted) return { t, size: f.size.slice(), dir: f.dir.slice() };
+  return permute({ t, size: f.size, dir: f.dir }, sortOrder(t));
 }
 
 export function copyFlow(f: Flow): Flow {

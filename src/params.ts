@@ -120,3 +120,10 @@ export function checkParams(
   }
   return issues.length ? { ok: false, issues } : { ok: true, value };
 }
+
+/** Every parameter at its default: what a plugin gets when the config names none. */
+export function defaultParams<S extends ParamSpecs>(specs: S): ParamsOf<S> {
+  const out: Params = {};
+  for (const [k, s] of Object.entries(specs)) out[k] = s.default;
+  return out as ParamsOf<S>;
+}
