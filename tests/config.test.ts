@@ -104,7 +104,20 @@ describe('plan', () => {
     const c = await resolveConfig(base(), 'x.json');
     const settings = expandScenario(c.scenarios[0]);
     expect(settings.map((s) => s.label)).toEqual(['ratio=0', 'ratio=1']);
-    expect(settings[1].values).toEqual({ 'chaff.ratio': 1, 'chaff.hop': 'incoming', 'chaff.direction': 'forward' });
+    // Every parameter of the step, swept or not, keyed "<perturbation>.<param>".
+    expect(settings[1].values).toEqual({
+      'chaff.ratio': 1,
+      'chaff.rate': 0,
+      'chaff.arrival': 'poisson',
+      'chaff.burstOn': 1,
+      'chaff.burstOff': 4,
+      'chaff.sizes': 'flow',
+      'chaff.size': 36,
+      'chaff.sizeMin': 36,
+      'chaff.sizeMax': 1448,
+      'chaff.hop': 'incoming',
+      'chaff.direction': 'forward',
+    });
   });
 
   it('takes the grid of several swept parameters, in config order', async () => {

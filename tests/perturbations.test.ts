@@ -28,11 +28,29 @@ const FEW = PAIRS.slice(0, 30);
 
 const chaffParams = (over: Partial<ChaffParams> = {}): ChaffParams => ({
   ratio: 1,
+  rate: 0,
+  arrival: 'poisson',
+  burstOn: 1,
+  burstOff: 4,
+  sizes: 'flow',
+  size: 36,
+  sizeMin: 36,
+  sizeMax: 1448,
   hop: 'incoming',
   direction: 'forward',
   ...over,
 });
-const delayParams = (over: Partial<DelayParams> = {}): DelayParams => ({ max: 0.3, direction: 'both', ...over });
+const delayParams = (over: Partial<DelayParams> = {}): DelayParams => ({
+  distribution: 'uniform',
+  max: 0.3,
+  scale: 0.1,
+  alpha: 1.5,
+  probability: 1,
+  fifo: true,
+  latency: 0,
+  direction: 'both',
+  ...over,
+});
 
 function isSorted(f: Flow): boolean {
   for (let i = 1; i < f.t.length; i++) if (f.t[i] < f.t[i - 1]) return false;
@@ -245,15 +263,18 @@ describe('delay', () => {
     }
   });
 
-  it('moves each outgoing echo by the shift of the keystroke S forwarded last before it', () => {
+  it('moves each outgoing echo by the shift of the keystroke S forwarded last before it, in order', () => {
     for (const [k, pair] of FEW.entries()) {
       const orig = pair.outgoing;
       const out = delay.apply(pair, delayParams(), rngFor(4, 'delay', k)).outgoing;
       const shifts = delaysOf(orig, out, DIR_FWD);
       const newFwd = payloadIdx(out, DIR_FWD).map((i) => out.t[i]);
-      // Expected (time, size) of every echo/output packet, from the original order.
+      // Expected (time, size) of every echo/output packet, from the original order: its
+      // lag behind the last keystroke before it is kept, and one TCP stream delivers the
+      // answers in order, so an answer never precedes the one before it.
       const expected: [number, number][] = [];
       let last = -1;
+      let prev = -Infinity;
       let overtakes = 0;
       for (let i = 0; i < orig.t.length; i++) {
         if (orig.size[i] === 0) continue;
@@ -261,15 +282,46 @@ describe('delay', () => {
           last++;
           continue;
         }
-        const t = orig.t[i] + (last >= 0 ? shifts[last] : 0);
-        // An echo never precedes the (delayed) keystroke it followed.
+        const t = Math.max(orig.t[i] + (last >= 0 ? shifts[last] : 0), prev);
+        prev = t;
         if (last >= 0 && t < newFwd[last]) overtakes++;
         expected.push([t, orig.size[i]]);
       }
       expect(overtakes).toBe(0);
+      // Echoes and output come out in their original order (sizes in sequence) at those times.
       const got: [number, number][] = payloadIdx(out, DIR_BWD).map((i) => [out.t[i], out.size[i]]);
-      const byTime = (a: [number, number], b: [number, number]) => a[0] - b[0] || a[1] - b[1];
-      expect(got.sort(byTime)).toEqual(expected.sort(byTime));
+      expect(got).toEqual(expected);
+    }
+  });
+
+  it('keeps every pure ACK behind the data it acknowledges', () => {
+    for (const [k, pair] of FEW.entries()) {
+      const out = delay.apply(pair, delayParams({ max: 0.5 }), rngFor(6, 'delay', k));
+      for (const side of ['incoming', 'outgoing'] as const) {
+        const orig = pair[side];
+        const f = out[side];
+        // Each ACK refers to the last payload of the opposite direction before it, by rank
+        // (payload keeps its order within a direction).
+        const origAckRefs: number[] = [];
+        const rank = [0, 0];
+        for (let i = 0; i < orig.t.length; i++) {
+          if (orig.size[i] > 0) rank[orig.dir[i]]++;
+          else origAckRefs.push(orig.dir[i] * 1e9 + rank[1 - orig.dir[i]]);
+        }
+        const dataTimes = [payloadIdx(f, DIR_FWD).map((i) => f.t[i]), payloadIdx(f, DIR_BWD).map((i) => f.t[i])];
+        const acks = Array.from(f.t.keys()).filter((i) => f.size[i] === 0);
+        expect(acks.length).toBe(origAckRefs.length);
+        let late = 0;
+        // Compare in original order: the k-th ACK of direction d referred to data rank r.
+        const perDir = [0, 1].map((d) => origAckRefs.filter((r) => Math.floor(r / 1e9) === d).map((r) => r % 1e9));
+        const ackTimes = [0, 1].map((d) => acks.filter((i) => f.dir[i] === d).map((i) => f.t[i]).sort((a, b) => a - b));
+        for (const d of [0, 1]) {
+          perDir[d].forEach((r, j) => {
+            if (r > 0 && ackTimes[d][j] < dataTimes[1 - d][r - 1]) late++;
+          });
+        }
+        expect(late).toBe(0);
+      }
     }
   });
 
