@@ -9,6 +9,7 @@ import { type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
 import { z } from 'zod';
 import { UserError, jsonPath } from './errors.js';
 import { type ParamSpecs, type ParamValue, checkParams } from './params.js';
+import { PRESETS } from './presets.js';
 import { type PluginKind, loadPlugin, resolvePlugin } from './registry.js';
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-"');
@@ -38,10 +39,15 @@ const configSchema = z.strictObject({
     .min(1),
   scenarios: z
     .array(
-      z.strictObject({
-        name,
-        perturbations: z.array(pluginRef.extend({ pairs: z.enum(['relayed', 'all']).default('relayed') }).strict()),
-      }),
+      z
+        .strictObject({
+          name,
+          preset: z.string().optional(),
+          perturbations: z.array(pluginRef.extend({ pairs: z.enum(['relayed', 'all']).default('relayed') }).strict()).optional(),
+        })
+        .refine((s) => (s.preset === undefined) !== (s.perturbations === undefined), {
+          message: 'expected either "perturbations" or "preset", not both or neither',
+        }),
     )
     .min(1)
     .optional(),
@@ -176,8 +182,17 @@ export async function resolveConfig(raw: unknown, file: string, overrides: { wor
   const scenarios: ScenarioConfig[] = [];
   for (const [i, s] of (c.scenarios ?? [{ name: 'unperturbed', perturbations: [] }]).entries()) {
     const perturbations: PerturbationConfig[] = [];
-    for (const [j, q] of s.perturbations.entries()) {
-      const path = ['scenarios', i, 'perturbations', j];
+    let steps = s.perturbations ?? [];
+    if (s.preset !== undefined) {
+      const preset = PRESETS[s.preset];
+      if (!preset) {
+        report(['scenarios', i, 'preset'], `unknown preset ${JSON.stringify(s.preset)}; expected one of ${Object.keys(PRESETS).join(', ')}`);
+        continue;
+      }
+      steps = preset.perturbations.map((q) => ({ ...q, pairs: q.pairs ?? 'relayed' }));
+    }
+    for (const [j, q] of steps.entries()) {
+      const path = s.preset !== undefined ? ['scenarios', i, 'preset'] : ['scenarios', i, 'perturbations', j];
       const p = await plugin('perturbation', q.name, [...path, 'name']);
       if (!p) continue;
       const values = params(p.def.params, q.params, [...path, 'params'], true);

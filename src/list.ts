@@ -1,5 +1,6 @@
 /** `ssbench list`: every plugin with its parameters, defaults and meaning. */
 import { describeType, type ParamSpecs } from './params.js';
+import { PRESETS } from './presets.js';
 import { type PluginKind, builtinNames, loadPlugin, resolvePlugin } from './registry.js';
 
 function paramLines(specs: ParamSpecs): string[] {
@@ -34,5 +35,11 @@ export async function listPlugins(): Promise<string> {
     }
     out.push('');
   }
+  out.push('Scenario presets (a config scenario may say "preset": NAME):');
+  for (const [name, p] of Object.entries(PRESETS)) {
+    out.push(`  ${name}: ${p.description}`);
+    for (const s of p.perturbations) out.push(`    ${s.name} ${JSON.stringify(s.params)}${s.pairs ? ` on ${s.pairs} pairs` : ''}`);
+  }
+  out.push('');
   return out.join('\n');
 }
