@@ -1,0 +1,129 @@
+/**
+ * Performance figures: `npm run perf [-- --quick] [--out FILE]`. Prints medians over
+ * repeated runs and writes them as JSON. A benchmark, not a test: nothing here asserts.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { FlowPair } from '../src/flow.js';
+import { defaultParams, type Params } from '../src/params.js';
+import type { AnyDetector, AnyPerturbation } from '../src/plugin.js';
+import { builtinNames, loadPlugin, resolvePlugin } from '../src/registry.js';
+import { rngFor } from '../src/rng.js';
+
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, out: { type: 'string', default: 'results/perf.json' } },
+});
+const REPEATS = args.quick ? 3 : 7;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Median seconds of `fn` over REPEATS runs, after one warm-up run. */
+function time(fn: () => void): number {
+  fn();
+  const runs: number[] = [];
+  for (let r = 0; r < REPEATS; r++) {
+    const t0 = performance.now();
+    fn();
+    runs.push((performance.now() - t0) / 1000);
+  }
+  return median(runs);
+}
+
+const cwd = process.cwd();
+const source = await loadPlugin('source', resolvePlugin('source', 'synthetic-ssh', cwd));
+const sourceDefaults = defaultParams(source.params);
+
+function makePairs(n: number, duration: number): FlowPair[] {
+  const params = { ...sourceDefaults, duration };
+  return Array.from({ length: n }, (_, i) => source.pair({ seed: 1, dataset: 'perf', index: i, relayed: i % 2 === 0 }, params));
+}
+
+function packetsOf(pairs: FlowPair[]): number {
+  return pairs.reduce((s, p) => s + p.incoming.t.length + p.outgoing.t.length, 0);
+}
+
+const report: Record<string, unknown> = { node: process.version, repeats: REPEATS };
+const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toPrecision(3));
+
+// 1. Source generation.
+{
+  const n = args.quick ? 500 : 2000;
+  const secs = time(() => void makePairs(n, 60));
+  report.source = { duration_s: 60, pairs: n, pairs_per_s: n / secs };
+  console.log(`source synthetic-ssh (60 s sessions): ${fmt(n / secs)} pairs/s on one core`);
+}
+
+// 2. Detectors at three flow lengths, and perturbations, on the same pairs.
+const detectors: [string, AnyDetector][] = [];
+for (const name of builtinNames('detector')) detectors.push([name, await loadPlugin('detector', resolvePlugin('detector', name, cwd))]);
+const perturbations: [string, AnyPerturbation, Params][] = [];
+for (const name of builtinNames('perturbation')) {
+  const def = await loadPlugin('perturbation', resolvePlugin('perturbation', name, cwd));
+  perturbations.push([name, def, defaultParams(def.params)]);
+}
+
+// About 8 packets per second per connection: 12 s, 2 min and 20 min give ~100, ~1,000, ~10,000.
+const lengths = [
+  { label: '~100', duration: 12, n: args.quick ? 400 : 1500 },
+  { label: '~1000', duration: 120, n: args.quick ? 60 : 200 },
+  { label: '~10000', duration: 1200, n: args.quick ? 8 : 24 },
+];
+const detectorRows: Record<string, unknown>[] = [];
+const perturbationRows: Record<string, unknown>[] = [];
+console.log('\nper pair, median of', REPEATS, 'runs (packets = both connections of a pair)');
+console.log('length   plugin          pairs/s     packets/s');
+for (const L of lengths) {
+  const pairs = makePairs(L.n, L.duration);
+  const packets = packetsOf(pairs);
+  const meanPackets = packets / pairs.length;
+  for (const [name, def] of detectors) {
+    const params = defaultParams(def.params);
+    const secs = time(() => void def.score(pairs, params));
+    detectorRows.push({ detector: name, length: L.label, packets_per_pair: meanPackets, pairs_per_s: L.n / secs, packets_per_s: packets / secs });
+    console.log(`${L.label.padEnd(8)} ${name.padEnd(15)} ${fmt(L.n / secs).padStart(10)} ${fmt(packets / secs).padStart(12)}`);
+  }
+  for (const [name, def, params] of perturbations) {
+    const secs = time(() => {
+      pairs.forEach((p, i) => def.apply(p, params, rngFor(1, 'perf', i)));
+    });
+    perturbationRows.push({ perturbation: name, length: L.label, packets_per_pair: meanPackets, pairs_per_s: L.n / secs, packets_per_s: packets / secs });
+    console.log(`${L.label.padEnd(8)} ${`+${name}`.padEnd(15)} ${fmt(L.n / secs).padStart(10)} ${fmt(packets / secs).padStart(12)}`);
+  }
+}
+report.detectors = detectorRows;
+report.perturbations = perturbationRows;
+
+// Growth between lengths: time per pair at 10x the packets, relative to 10x (1.0 = linear).
+console.log('\ncost growth per 10x packets (1.0 = linear; time ratio divided by packet ratio)');
+const growth: Record<string, unknown>[] = [];
+for (const rows of [detectorRows, perturbationRows]) {
+  const names = [...new Set(rows.map((r) => (r.detector ?? r.perturbation) as string))];
+  for (const name of names) {
+    const own = rows.filter((r) => (r.detector ?? r.perturbation) === name);
+    const perPair = own.map((r) => ({ secs: 1 / (r.pairs_per_s as number), packets: r.packets_per_pair as number }));
+    const steps = perPair.slice(1).map((r, i) => r.secs / perPair[i].secs / (r.packets / perPair[i].packets));
+    growth.push({ plugin: name, growth: steps });
+    console.log(`${name.padEnd(15)} ${steps.map((s) => s.toFixed(2)).join('  ')}`);
+  }
+}
+report.growth = growth;
+
+// Perturbation cost against the cheapest detector on the same pairs (60 s sessions).
+{
+  const row = (rows: Record<string, unknown>[], key: string) =>
+    rows.filter((r) => r.length === '~1000').map((r) => ({ name: r[key] as string, secs: 1 / (r.pairs_per_s as number) }));
+  const cheapest = row(detectorRows, 'detector').sort((a, b) => a.secs - b.secs)[0];
+  console.log(`\nperturbation cost per pair relative to the cheapest detector (${cheapest.name}), ~1,000 packets`);
+  const rel = row(perturbationRows, 'perturbation').map((p) => ({ perturbation: p.name, ratio: p.secs / cheapest.secs }));
+  for (const r of rel) console.log(`${r.perturbation.padEnd(15)} ${(100 * r.ratio).toFixed(0)}%`);
+  report.perturbation_vs_cheapest_detector = { detector: cheapest.name, ratios: rel };
+}
+
+report.peak_rss_mb = process.resourceUsage().maxRSS / 1024;
+console.log(`\npeak RSS ${fmt(report.peak_rss_mb as number)} MB`);
+writeFileSync(args.out, JSON.stringify(report, null, 2) + '\n');
+console.log(`written to ${args.out}`);
