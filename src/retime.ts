@@ -37,53 +37,61 @@ export function forwardedDirection(side: Side): number {
   return side === 'outgoing' ? DIR_FWD : DIR_BWD;
 }
 
-export interface PropagateOptions {
-  /** Payload of the other direction answers the moved packets (see propagatedTimes). */
-  responsesFollow: boolean;
-  /** False: the moved packets stay where the capture saw them; only their answers move. */
+export interface MoveOptions {
+  /** False: the moved packets stay where the capture saw them; only what follows them moves. Default true. */
   moveSelf?: boolean;
-  /** Pure ACKs of the moved direction share its queue and take their `newT` too. */
+  /** Pure ACKs of the moved direction share its queue and are moved too. Default false. */
   moveAcks?: boolean;
 }
 
 /**
- * New times for every packet after the packets of direction `moved` were moved to `newT`
- * (indexed like the flow; only their entries are read), with the change carried through
- * the connection:
+ * Where a moved packet goes: an array indexed like the flow, or a function of its index
+ * and the earliest time it can leave (its own time for data; for a pure ACK, the time of
+ * the data it acknowledges as moved), called in packet order.
+ */
+export type Departure = Float64Array | ((i: number, ready: number) => number);
+
+/**
+ * New times for every packet after the packets of direction `moved` were moved, with the
+ * change carried through the connection:
  *
- * - with `responsesFollow`, payload of the other direction answers what was moved (the
- *   far end echoes keystrokes S forwarded late): each keeps its lag behind the moved
- *   packet before it, and the answers stay in order, as one TCP stream delivers them;
+ * - echoes and output (backward payload) answer keystrokes: when keystrokes move, each
+ *   answer keeps its lag behind the keystroke before it, and the answers stay in order,
+ *   as one TCP stream delivers them. Keystrokes do not answer echoes: a user types on
+ *   without waiting for them, so moving the backward direction moves no keystroke;
  * - a pure ACK keeps its lag behind the last payload of the opposite direction before
  *   it, which is what it acknowledges, so it never precedes that data.
  */
-export function propagatedTimes(f: Flow, moved: number, newT: Float64Array, o: PropagateOptions): Float64Array {
+export function propagatedTimes(f: Flow, moved: number, depart: Departure, o: MoveOptions = {}): Float64Array {
   const n = f.t.length;
   const t = new Float64Array(n);
   const moveSelf = o.moveSelf ?? true;
+  const at = typeof depart === 'function' ? depart : (i: number, ready: number) => Math.max(depart[i], ready);
+  const answersFollow = moved === DIR_FWD;
   const shiftOfLast = [0, 0]; // shift of the last payload packet seen, per direction
   let lastAnswer = -Infinity;
   for (let i = 0; i < n; i++) {
     const d = f.dir[i];
     if (f.size[i] === 0) {
-      t[i] = o.moveAcks && d === moved ? newT[i] : f.t[i] + shiftOfLast[1 - d];
+      const ready = f.t[i] + shiftOfLast[1 - d];
+      t[i] = o.moveAcks && d === moved ? at(i, ready) : ready;
     } else if (d === moved) {
-      shiftOfLast[d] = newT[i] - f.t[i];
-      t[i] = moveSelf ? newT[i] : f.t[i];
-    } else if (o.responsesFollow) {
+      const to = at(i, f.t[i]);
+      shiftOfLast[d] = to - f.t[i];
+      t[i] = moveSelf ? to : f.t[i];
+    } else if (answersFollow) {
       const answer = Math.max(f.t[i] + shiftOfLast[moved], lastAnswer);
       lastAnswer = answer;
       t[i] = answer;
       shiftOfLast[d] = answer - f.t[i];
     } else {
       t[i] = f.t[i];
-      shiftOfLast[d] = 0;
     }
   }
   return t;
 }
 
 /** propagatedTimes as a new, time-sorted flow; the input is not changed. */
-export function moveAndPropagate(f: Flow, moved: number, newT: Float64Array, o: PropagateOptions): Flow {
-  return withTimes(f, propagatedTimes(f, moved, newT, o));
+export function moveAndPropagate(f: Flow, moved: number, depart: Departure, o: MoveOptions = {}): Flow {
+  return withTimes(f, propagatedTimes(f, moved, depart, o));
 }

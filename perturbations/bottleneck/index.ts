@@ -5,7 +5,7 @@
 import type { Flow } from '../../src/flow.js';
 import type { ParamsOf } from '../../src/params.js';
 import { definePerturbation } from '../../src/plugin.js';
-import { type Side, directionParam, directions, forwardedDirection, hopParam, moveAndPropagate, onHops } from '../../src/retime.js';
+import { directionParam, directions, hopParam, moveAndPropagate, onHops } from '../../src/retime.js';
 
 const params = {
   rateMbps: { type: 'number', default: 1, min: 0.001, unit: 'Mbit/s', description: 'link rate' },
@@ -18,19 +18,15 @@ type P = ParamsOf<typeof params>;
 
 /**
  * Every packet of `dir` (pure ACKs included: they share the queue) leaves at
- * dᵢ = max(tᵢ, dᵢ₋₁) + (sizeᵢ + overhead)·8 / rate. Answers from the far end follow the
- * packets S sends; ACKs of the other direction follow the data they acknowledge.
+ * dᵢ = max(tᵢ, dᵢ₋₁) + (sizeᵢ + overhead)·8 / rate. Echoes follow the keystrokes they
+ * answer; ACKs follow the data they acknowledge (src/retime.ts).
  */
-export function queueDirection(f: Flow, side: Side, dir: number, p: P): Flow {
+export function queueDirection(f: Flow, dir: number, p: P): Flow {
   const bytesPerSecond = (p.rateMbps * 1e6) / 8;
-  const newT = new Float64Array(f.t.length);
   let free = -Infinity;
-  for (let i = 0; i < f.t.length; i++) {
-    if (f.dir[i] !== dir) continue;
-    free = Math.max(free, f.t[i]) + (f.size[i] + p.overhead) / bytesPerSecond;
-    newT[i] = free;
-  }
-  return moveAndPropagate(f, dir, newT, { responsesFollow: dir === forwardedDirection(side), moveAcks: true });
+  // A pure ACK joins the queue once the data it acknowledges has arrived.
+  const depart = (i: number, ready: number) => (free = Math.max(free, ready) + (f.size[i] + p.overhead) / bytesPerSecond);
+  return moveAndPropagate(f, dir, depart, { moveAcks: true });
 }
 
 export default definePerturbation({
@@ -39,9 +35,9 @@ export default definePerturbation({
   touches: 'both',
   params,
   apply(pair, p) {
-    return onHops(pair, p.hop, (f, side) => {
+    return onHops(pair, p.hop, (f) => {
       let out = f;
-      for (const d of directions(p.direction)) out = queueDirection(out, side, d, p);
+      for (const d of directions(p.direction)) out = queueDirection(out, d, p);
       return out;
     });
   },

@@ -69,9 +69,7 @@ export function delayConnection(f: Flow, side: Side, p: P, rng: Rng): Flow {
     last = Math.max(last, t);
     newT[i] = t;
   }
-  // Downstream, the far end answers the keystrokes once they arrive; upstream, the user
-  // types on without waiting for the echoes.
-  return moveAndPropagate(f, sent, newT, { responsesFollow: side === 'outgoing' });
+  return moveAndPropagate(f, sent, newT);
 }
 
 export default definePerturbation({

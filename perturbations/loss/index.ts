@@ -21,8 +21,8 @@ type P = ParamsOf<typeof params>;
  * Loses payload packets of direction `dir` on one connection. When S sends in that
  * direction the capture saw the packet leave: it stays, and each retransmission appears as
  * a duplicate. When S receives, the capture only sees the transmission that got through.
- * The receiver delivers in order, so a lost packet holds back the ones after it; answers
- * from the far end follow that delivery, and pure ACKs follow the data they acknowledge.
+ * The receiver delivers in order, so a lost packet holds back the ones after it; echoes
+ * follow the delivery of the keystrokes they answer, and pure ACKs follow their data.
  */
 export function loseDirection(f: Flow, side: Side, dir: number, p: P, rng: Rng): Flow {
   const sentByS = dir === forwardedDirection(side);
@@ -48,7 +48,7 @@ export function loseDirection(f: Flow, side: Side, dir: number, p: P, rng: Rng):
     inOrder = Math.max(inOrder, t);
     delivered[i] = sentByS ? inOrder : t;
   }
-  const t = propagatedTimes(f, dir, delivered, { responsesFollow: sentByS, moveSelf: !sentByS });
+  const t = propagatedTimes(f, dir, delivered, { moveSelf: !sentByS });
   return mergePackets(withTimes(f, t), dup.build());
 }
 

@@ -5,7 +5,7 @@
 import { type Flow, FlowBuilder } from '../../src/flow.js';
 import type { ParamsOf } from '../../src/params.js';
 import { definePerturbation } from '../../src/plugin.js';
-import { type Side, directionParam, directions, forwardedDirection, hopParam, onHops, propagatedTimes } from '../../src/retime.js';
+import { directionParam, directions, hopParam, onHops, propagatedTimes } from '../../src/retime.js';
 
 const params = {
   mergeWindow: {
@@ -25,10 +25,10 @@ type P = ParamsOf<typeof params>;
 /**
  * Groups payload packets of `dir`: a group starts at a packet and takes every following
  * one of that direction within `mergeWindow` of its start; it leaves at its last member's
- * time carrying all their bytes. Answers from the far end follow the delayed members;
+ * time carrying all their bytes. Echoes of held-back keystrokes follow them;
  * then payloads over `mss` are cut into segments that leave back to back.
  */
-export function repacketizeDirection(f: Flow, side: Side, dir: number, p: P): Flow {
+export function repacketizeDirection(f: Flow, dir: number, p: P): Flow {
   const n = f.t.length;
   // groupEnd[i]: index of the last member of i's group (for payload packets of dir).
   const groupEnd = new Int32Array(n).fill(-1);
@@ -52,7 +52,7 @@ export function repacketizeDirection(f: Flow, side: Side, dir: number, p: P): Fl
     }
     if (members.length) close();
   }
-  const t = p.mergeWindow > 0 ? propagatedTimes(f, dir, newT, { responsesFollow: dir === forwardedDirection(side) }) : f.t;
+  const t = p.mergeWindow > 0 ? propagatedTimes(f, dir, newT) : f.t;
   const b = new FlowBuilder(n + 16);
   let carried = 0;
   for (let i = 0; i < n; i++) {
@@ -79,9 +79,9 @@ export default definePerturbation({
   params,
   isIdentity: (p) => p.mergeWindow === 0 && p.mss === 0,
   apply(pair, p) {
-    return onHops(pair, p.hop, (f, side) => {
+    return onHops(pair, p.hop, (f) => {
       let out = f;
-      for (const d of directions(p.direction)) out = repacketizeDirection(out, side, d, p);
+      for (const d of directions(p.direction)) out = repacketizeDirection(out, d, p);
       return out;
     });
   },
