@@ -44,41 +44,71 @@ export function offsetCorrelation(x: Float64Array, y: Float64Array, k: number, s
   const hi = Math.min(x.length, y.length - k); // exclusive end of the aligned range of x
   const n = hi - lo;
   if (n < s) return NaN;
-  let sMin = 0, sMax = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
-  const add = (i: number, sign: number) => {
+  return cpf === 'mms' ? slidingMms(x, y, k, s, lo, hi) / (n - s + 1) : slidingProducts(x, y, k, s, lo, hi, cpf) / (n - s + 1);
+}
+
+/** Sum over windows of Σmin / Σmax (a window of zeros counts as identical: 1). */
+function slidingMms(x: Float64Array, y: Float64Array, k: number, s: number, lo: number, hi: number): number {
+  let sMin = 0;
+  let sMax = 0;
+  let total = 0;
+  for (let i = lo; i < hi; i++) {
     const a = x[i];
     const b = y[i + k];
-    if (cpf === 'mms') {
-      sMin += sign * (a < b ? a : b);
-      sMax += sign * (a < b ? b : a);
-    } else {
-      sx += sign * a;
-      sy += sign * b;
-      sxx += sign * a * a;
-      syy += sign * b * b;
-      sxy += sign * a * b;
+    sMin += a < b ? a : b;
+    sMax += a < b ? b : a;
+    const out = i - s;
+    if (out >= lo) {
+      const c = x[out];
+      const d = y[out + k];
+      sMin -= c < d ? c : d;
+      sMax -= c < d ? d : c;
     }
-  };
-  const windowValue = (): number => {
-    if (cpf === 'mms') return sMax > 0 ? sMin / sMax : 1;
+    if (i - lo + 1 >= s) total += sMax > 0 ? sMin / sMax : 1;
+  }
+  return total;
+}
+
+/** Sum over windows of Pearson's r or the normalised dot product, from sliding sums. */
+function slidingProducts(x: Float64Array, y: Float64Array, k: number, s: number, lo: number, hi: number, cpf: Cpf): number {
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let syy = 0;
+  let sxy = 0;
+  let total = 0;
+  for (let i = lo; i < hi; i++) {
+    const a = x[i];
+    const b = y[i + k];
+    sx += a;
+    sy += b;
+    sxx += a * a;
+    syy += b * b;
+    sxy += a * b;
+    const out = i - s;
+    if (out >= lo) {
+      const c = x[out];
+      const d = y[out + k];
+      sx -= c;
+      sy -= d;
+      sxx -= c * c;
+      syy -= d * d;
+      sxy -= c * d;
+    }
+    if (i - lo + 1 < s) continue;
     if (cpf === 'ndp') {
       const m = sxx > syy ? sxx : syy;
-      return m > 0 ? sxy / m : 1;
+      total += m > 0 ? sxy / m : 1;
+    } else {
+      const vx = sxx - (sx * sx) / s;
+      const vy = syy - (sy * sy) / s;
+      if (vx > 1e-18 && vy > 1e-18) {
+        const r = (sxy - (sx * sy) / s) / Math.sqrt(vx * vy);
+        total += r > 1 ? 1 : r < -1 ? -1 : r;
+      }
     }
-    const vx = sxx - (sx * sx) / s;
-    const vy = syy - (sy * sy) / s;
-    if (vx <= 1e-18 || vy <= 1e-18) return 0;
-    const r = (sxy - (sx * sy) / s) / Math.sqrt(vx * vy);
-    return r > 1 ? 1 : r < -1 ? -1 : r;
-  };
-  for (let i = lo; i < lo + s; i++) add(i, 1);
-  let total = windowValue();
-  for (let start = lo + 1; start + s <= hi; start++) {
-    add(start - 1, -1);
-    add(start + s - 1, 1);
-    total += windowValue();
   }
-  return total / (n - s + 1);
+  return total;
 }
 
 /** Best correlation value over offsets −maxOffset..maxOffset (the dominant offset). */
