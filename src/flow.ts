@@ -73,8 +73,11 @@ export class FlowBuilder {
     this.dir = dir;
   }
 
-  /** The packets pushed so far, stably sorted by time (ties keep push order). */
-  build(): Flow {
+  /**
+   * The packets pushed so far, stably sorted by time (ties keep push order); with a
+   * window, only those with from <= t <= to (a capture window). One copy either way.
+   */
+  build(from = -Infinity, to = Infinity): Flow {
     const n = this.length;
     const t = this.t.subarray(0, n);
     let sorted = true;
@@ -84,10 +87,18 @@ export class FlowBuilder {
         break;
       }
     }
-    if (sorted) {
-      return { t: t.slice(), size: this.size.slice(0, n), dir: this.dir.slice(0, n) };
+    const all = { t, size: this.size.subarray(0, n), dir: this.dir.subarray(0, n) };
+    const order = sorted ? undefined : sortOrder(t);
+    let lo = 0;
+    let hi = n;
+    if (from > -Infinity || to < Infinity) {
+      const at = (i: number) => t[order ? order[i] : i];
+      while (lo < n && at(lo) < from) lo++;
+      hi = lo;
+      while (hi < n && at(hi) <= to) hi++;
     }
-    return permute({ t, size: this.size.subarray(0, n), dir: this.dir.subarray(0, n) }, sortOrder(t));
+    if (!order) return { t: t.slice(lo, hi), size: all.size.slice(lo, hi), dir: all.dir.slice(lo, hi) };
+    return permute(all, order.subarray(lo, hi));
   }
 }
 
@@ -154,15 +165,6 @@ export function countPayload(f: Flow, dir?: number): number {
   let n = 0;
   for (let i = 0; i < f.t.length; i++) if (f.size[i] > 0 && (dir === undefined || f.dir[i] === dir)) n++;
   return n;
-}
-
-/** The packets of a sorted flow with from <= t <= to (a capture window). */
-export function windowFlow(f: Flow, from: number, to: number): Flow {
-  let lo = 0;
-  while (lo < f.t.length && f.t[lo] < from) lo++;
-  let hi = lo;
-  while (hi < f.t.length && f.t[hi] <= to) hi++;
-  return { t: f.t.slice(lo, hi), size: f.size.slice(lo, hi), dir: f.dir.slice(lo, hi) };
 }
 
 /**

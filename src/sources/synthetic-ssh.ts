@@ -7,7 +7,7 @@
  * time. The incoming one either ends at S (a local login) or is itself relayed somewhere
  * unobserved, so that its own statistics cannot give the label away.
  */
-import { type Flow, type FlowPair, FlowBuilder, windowFlow } from '../flow.js';
+import { type Flow, type FlowPair, FlowBuilder } from '../flow.js';
 import type { ParamsOf } from '../params.js';
 import { type Rng, exponential, lognormal, rngFor, uniform } from '../rng.js';
 import { defineSource } from '../source.js';
@@ -145,7 +145,7 @@ function localSession(rng: Rng, s: SessionScript, p: P): FlowBuilder {
 }
 
 function capture(b: FlowBuilder, p: P): Flow {
-  return windowFlow(b.build(), 0, p.duration);
+  return b.build(0, p.duration);
 }
 
 export default defineSource({
