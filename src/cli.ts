@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** ssbench's command line: `bench <config>` runs a benchmark, `list` shows the plugins. */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
 import { loadConfig } from './config.js';
 import { UserError } from './errors.js';
@@ -8,8 +8,10 @@ import { ownPackage } from './fsutil.js';
 import { listPlugins } from './list.js';
 import { writeResults } from './outputs.js';
 import { progressReporter } from './progress.js';
-import { runConfig } from './runner.js';
-import { summarize } from './summary.js';
+import { Journal } from './journal.js';
+import { mergeShards, writeMergedJournal } from './merge.js';
+import { fingerprint, parseShard, runConfig } from './runner.js';
+import { type Summary, summarize } from './summary.js';
 import { markdownTables } from './tables.js';
 
 function positiveInt(v: string): number {
@@ -26,28 +28,79 @@ const program = new Command()
 
 program
   .command('bench')
-  .description('run the benchmark described by a config file')
+  .description('run the benchmark described by a config file (resumes an interrupted run in the same folder)')
   .argument('<config>', 'config JSON file')
   .option('-w, --workers <n>', 'worker threads (default: the config, else the cores, at most 8)', positiveInt)
-  .option('-o, --out <dir>', 'results folder (default: results/<run name>)')
+  .option('-o, --out <dir>', 'results folder (default: results/<run name>, or results/<run name>/shard-i-of-n)')
+  .option('--shard <i/n>', 'run only shard i of n (0 <= i < n); merge the shard folders afterwards')
+  .option('--fresh', 'discard what an earlier run left in the results folder')
   .option('-q, --quiet', 'print no tables, only where the results are')
   .action(async (file, opts) => {
     const started = performance.now();
     const config = await loadConfig(file, { workers: opts.workers });
-    const out = resolve(opts.out ?? resolve('results', config.name));
-    const progress = progressReporter(config.name);
-    const outcome = await runConfig(config, (done, total) => progress.update(done, total)).finally(() => progress.stop());
+    const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
+    const shardName = shard ? `shard-${shard.index}-of-${shard.count}` : undefined;
+    const out = resolve(opts.out ?? (shardName ? join('results', config.name, shardName) : join('results', config.name)));
+    const { journal, done } = Journal.open(
+      join(out, 'chunks.bin'),
+      { fingerprint: fingerprint(config), shard: shard ? `${shard.index}/${shard.count}` : null },
+      Boolean(opts.fresh),
+    );
+    if (done.length) process.stderr.write(`resuming from ${out}: ${done.length} chunk(s) already done\n`);
+    const abort = new AbortController();
+    const onSignal = () => {
+      if (abort.signal.aborted) process.exit(130);
+      process.stderr.write('\nstopping after the chunks in progress (press Ctrl-C again to stop now)\n');
+      abort.abort();
+    };
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    const progress = progressReporter(shardName ? `${config.name} ${shardName}` : config.name);
+    let outcome;
+    try {
+      outcome = await runConfig(config, {
+        journal,
+        done,
+        shard,
+        signal: abort.signal,
+        onProgress: (d, total) => progress.update(d, total),
+      });
+    } finally {
+      progress.stop();
+      journal.close();
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    }
     const summary = summarize(config, outcome);
     const wall = (performance.now() - started) / 1000;
     writeResults(out, config, outcome, summary, wall);
     if (!opts.quiet) process.stdout.write(markdownTables(summary) + '\n');
-    const failed = summary.cells.filter((c) => c.error).length;
-    process.stderr.write(`${summary.cells.length} cells in ${wall.toFixed(1)} s with ${config.workers} worker(s); results in ${out}\n`);
-    if (failed) {
-      process.stderr.write(`${failed} cell(s) failed; see summary.json\n`);
-      process.exitCode = 1;
-    }
+    reportCells(summary, wall, `with ${config.workers} worker(s); results in ${out}`);
   });
+
+program
+  .command('merge')
+  .description('combine the results folders of the shards of one run into the results of the whole run')
+  .argument('<dirs...>', 'shard results folders')
+  .requiredOption('-o, --out <dir>', 'results folder of the merged run')
+  .option('-q, --quiet', 'print no tables')
+  .action((dirs, opts) => {
+    const started = performance.now();
+    const { config, outcome } = mergeShards(dirs);
+    const summary = summarize(config, outcome);
+    const out = resolve(opts.out);
+    writeResults(out, config, outcome, summary, 0);
+    writeMergedJournal(join(out, 'chunks.bin'), config, outcome);
+    if (!opts.quiet) process.stdout.write(markdownTables(summary) + '\n');
+    reportCells(summary, (performance.now() - started) / 1000, `merged from ${dirs.length} folder(s) into ${out}`);
+  });
+
+function reportCells(summary: Summary, wall: number, where: string): void {
+  const failed = summary.cells.filter((c) => c.error).length;
+  process.stderr.write(`${summary.cells.length} cells in ${wall.toFixed(1)} s ${where}\n`);
+  if (failed) {
+    process.stderr.write(`${failed} cell(s) failed; see summary.json\n`);
+    process.exitCode = 1;
+  }
+}
 
 program
   .command('list')
@@ -64,5 +117,5 @@ try {
   } else {
     process.stderr.write(`ssbench: ${(e as Error).stack ?? String(e)}\n`);
   }
-  process.exitCode = 2;
+  process.exitCode = e instanceof UserError ? e.exitCode : 2;
 }

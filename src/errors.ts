@@ -1,6 +1,10 @@
 /** An error caused by the user's input: printed as one line, without a stack trace. */
 export class UserError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The process exit code it calls for: 2 for bad input, 130 for an interrupted run. */
+    readonly exitCode = 2,
+  ) {
     super(message);
     this.name = 'UserError';
   }

@@ -11,6 +11,7 @@ import { csvTable, markdownTables } from './tables.js';
 function scoresCsv(c: RunConfig, outcome: RunOutcome): Buffer {
   const lines = ['dataset,scenario,level,detector,pair,relayed,score'];
   outcome.plan.groups.forEach((g, gi) => {
+    if (!outcome.included[gi]) return;
     c.detectors.forEach((d, di) => {
       if (outcome.groups[gi].errors[di].length) return;
       const s = outcome.groups[gi].scores[di];

@@ -1,13 +1,16 @@
 /**
  * Runs a plan on a piscina pool. Only small job descriptions cross into the workers and
  * only scores come back; results are placed by pair index, so the order in which tasks
- * finish cannot change them.
+ * finish cannot change them. Finished chunks go to the journal at once, so a killed run
+ * resumes where it stopped.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { RunConfig } from './config.js';
+import { type RunConfig, publicConfig } from './config.js';
 import { UserError } from './errors.js';
+import type { ChunkRecord, Journal } from './journal.js';
 import type { ChunkJob, ChunkResult } from './pipeline.js';
 import { type Plan, makePlan } from './plan.js';
 
@@ -21,10 +24,43 @@ export interface GroupScores {
 export interface RunOutcome {
   plan: Plan;
   groups: GroupScores[];
+  /** Which groups this run covers (all of them, unless it is a shard). */
+  included: boolean[];
 }
 
-export interface Progress {
-  (done: number, total: number): void;
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+export interface RunOptions {
+  onProgress?: (done: number, total: number) => void;
+  journal?: Journal;
+  /** Chunks a journal already holds: not run again. */
+  done?: ChunkRecord[];
+  shard?: Shard;
+  /** Aborting stops handing out tasks; what finished is in the journal. */
+  signal?: AbortSignal;
+}
+
+/** Identifies a run's results: the resolved config without machine-specific parts. */
+export function fingerprint(c: RunConfig): string {
+  return createHash('sha256').update(JSON.stringify(publicConfig(c))).digest('hex');
+}
+
+/** A shard takes every n-th group (dataset × setting), so its share is fixed by the plan alone. */
+export function inShard(group: number, shard?: Shard): boolean {
+  return !shard || group % shard.count === shard.index;
+}
+
+export function parseShard(s: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(s.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index >= count) {
+    throw new UserError(`--shard: expected i/n with 0 <= i < n (e.g. 0/4), got ${JSON.stringify(s)}`);
+  }
+  return { index, count };
 }
 
 /** The compiled worker, or a shim that loads the TypeScript one when running from sources. */
@@ -36,43 +72,76 @@ function workerFile(): string {
   return js;
 }
 
-export async function runConfig(c: RunConfig, onProgress?: Progress): Promise<RunOutcome> {
+export function emptyOutcome(c: RunConfig, shard?: Shard): RunOutcome {
   const plan = makePlan(c);
-  const groups: GroupScores[] = plan.groups.map((g) => ({
-    scores: c.detectors.map(() => new Float64Array(g.dataset.positives + g.dataset.negatives)),
-    errors: c.detectors.map(() => []),
-  }));
-  const pool = new Piscina({
-    filename: workerFile(),
-    minThreads: c.workers,
-    maxThreads: c.workers,
-    idleTimeout: 1000,
+  return {
+    plan,
+    groups: plan.groups.map((g) => ({
+      scores: c.detectors.map(() => new Float64Array(g.dataset.positives + g.dataset.negatives)),
+      errors: c.detectors.map(() => []),
+    })),
+    included: plan.groups.map((_, i) => inShard(i, shard)),
+  };
+}
+
+/** Puts a finished chunk's results in place. */
+export function place(outcome: RunOutcome, r: ChunkRecord): void {
+  const out = outcome.groups[r.group];
+  r.results.forEach((s, d) => {
+    if (typeof s === 'string') out.errors[d].push(s);
+    else out.scores[d].set(s, r.start);
   });
-  let done = 0;
-  onProgress?.(0, plan.tasks.length);
+}
+
+const taskKey = (group: number, start: number) => `${group}:${start}`;
+
+export async function runConfig(c: RunConfig, o: RunOptions = {}): Promise<RunOutcome> {
+  const outcome = emptyOutcome(c, o.shard);
+  const { plan } = outcome;
+  const finished = new Set<string>();
+  for (const r of o.done ?? []) {
+    if (r.group >= plan.groups.length || finished.has(taskKey(r.group, r.start))) continue;
+    finished.add(taskKey(r.group, r.start));
+    place(outcome, r);
+  }
+  const todo = plan.tasks.filter((t) => outcome.included[t.group] && !finished.has(taskKey(t.group, t.start)));
+  const total = plan.tasks.filter((t) => outcome.included[t.group]).length;
+  let done = total - todo.length;
+  o.onProgress?.(done, total);
+  if (todo.length === 0) return outcome;
+
+  const pool = new Piscina({ filename: workerFile(), minThreads: c.workers, maxThreads: c.workers, idleTimeout: 1000 });
+  // A bounded number of tasks in flight keeps memory flat however many chunks a run has.
+  let next = 0;
+  const runOne = async (): Promise<void> => {
+    while (next < todo.length && !o.signal?.aborted) {
+      const task = todo[next++];
+      const g = plan.groups[task.group];
+      const job: ChunkJob = {
+        seed: c.seed,
+        dataset: g.dataset,
+        steps: g.setting.steps,
+        detectors: c.detectors,
+        start: task.start,
+        end: task.end,
+      };
+      const r = (await pool.run(job)) as ChunkResult;
+      const record: ChunkRecord = {
+        group: task.group,
+        start: task.start,
+        end: task.end,
+        results: r.scores.map((s, d) => s ?? r.errors[d] ?? 'unknown failure'),
+      };
+      o.journal?.append(record);
+      place(outcome, record);
+      o.onProgress?.(++done, total);
+    }
+  };
   try {
-    await Promise.all(
-      plan.tasks.map(async (task) => {
-        const g = plan.groups[task.group];
-        const job: ChunkJob = {
-          seed: c.seed,
-          dataset: g.dataset,
-          steps: g.setting.steps,
-          detectors: c.detectors,
-          start: task.start,
-          end: task.end,
-        };
-        const r = (await pool.run(job)) as ChunkResult;
-        const out = groups[task.group];
-        r.scores.forEach((s, d) => {
-          if (s) out.scores[d].set(s, task.start);
-          else out.errors[d].push(r.errors[d] ?? 'unknown failure');
-        });
-        onProgress?.(++done, plan.tasks.length);
-      }),
-    );
+    await Promise.all(Array.from({ length: c.workers * 2 }, runOne));
   } finally {
     await pool.destroy();
   }
-  return { plan, groups };
+  if (o.signal?.aborted) throw new UserError(`interrupted after ${done} of ${total} chunks; run the same command again to resume`, 130);
+  return outcome;
 }

@@ -40,6 +40,7 @@ export function cellKey(dataset: string, scenario: string, level: string, detect
 export function summarize(c: RunConfig, outcome: RunOutcome): Summary {
   const cells: Cell[] = [];
   outcome.plan.groups.forEach((g, gi) => {
+    if (!outcome.included[gi]) return;
     const { positives, negatives } = g.dataset;
     c.detectors.forEach((d, di) => {
       const base = {
