@@ -5,10 +5,12 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { FlowPair } from '../src/flow.js';
+import { resolveConfig } from '../src/config.js';
 import { defaultParams, type Params } from '../src/params.js';
 import type { AnyDetector, AnyPerturbation } from '../src/plugin.js';
 import { builtinNames, loadPlugin, resolvePlugin } from '../src/registry.js';
 import { rngFor } from '../src/rng.js';
+import { runConfig } from '../src/runner.js';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, out: { type: 'string', default: 'results/perf.json' } },
@@ -121,6 +123,33 @@ report.growth = growth;
   const rel = row(perturbationRows, 'perturbation').map((p) => ({ perturbation: p.name, ratio: p.secs / cheapest.secs }));
   for (const r of rel) console.log(`${r.perturbation.padEnd(15)} ${(100 * r.ratio).toFixed(0)}%`);
   report.perturbation_vs_cheapest_detector = { detector: cheapest.name, ratios: rel };
+}
+
+// 3. Pool scaling: the same CPU-bound run with 1 and 2 worker threads.
+{
+  const pairs = args.quick ? 1200 : 4000;
+  const raw = {
+    name: 'perf-pool',
+    seed: 1,
+    chunkSize: 100,
+    bootstrap: 0,
+    datasets: [{ name: 'ssh', positives: pairs / 2, negatives: pairs / 2 }],
+    detectors: builtinNames('detector').map((name) => ({ name })),
+  };
+  const wall: Record<number, number> = {};
+  for (const workers of [1, 2]) {
+    const c = await resolveConfig(raw, 'perf-pool.json', { workers });
+    const runs: number[] = [];
+    for (let r = 0; r < Math.min(REPEATS, 3); r++) {
+      const t0 = performance.now();
+      await runConfig(c);
+      runs.push((performance.now() - t0) / 1000);
+    }
+    wall[workers] = median(runs);
+  }
+  const speedup = wall[1] / wall[2];
+  report.pool = { pairs, detectors: raw.detectors.length, wall_s: wall, speedup_2_vs_1: speedup };
+  console.log(`\npool: ${pairs} pairs of 60 s, every detector: ${wall[1].toFixed(2)} s with 1 worker, ${wall[2].toFixed(2)} s with 2: ${speedup.toFixed(2)}x`);
 }
 
 report.peak_rss_mb = process.resourceUsage().maxRSS / 1024;
