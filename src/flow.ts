@@ -52,6 +52,12 @@ export class FlowBuilder {
     this.dir = new Uint8Array(capacity);
   }
 
+  /** Empties the builder, keeping its capacity; returns it. */
+  reset(): this {
+    this.length = 0;
+    return this;
+  }
+
   push(t: number, size: number, dir: number): void {
     if (this.length === this.t.length) this.grow();
     const i = this.length++;

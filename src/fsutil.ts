@@ -1,12 +1,25 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Writes a file under a temporary name and renames it, so no reader sees half a file. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  writeFileAtomicParts(path, [data]);
+}
+
+/** writeFileAtomic for content produced piece by piece, so it never sits in memory whole. */
+export function writeFileAtomicParts(path: string, parts: Iterable<string | Uint8Array>): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
+  const fd = openSync(tmp, 'w');
+  try {
+    for (const part of parts) {
+      if (typeof part === 'string') writeSync(fd, part);
+      else writeSync(fd, part);
+    }
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, path);
 }
 

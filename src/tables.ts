@@ -100,7 +100,7 @@ export function markdownTables(s: Summary): string {
   return lines.join('\n');
 }
 
-function csvField(v: string): string {
+export function csvField(v: string): string {
   return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 

@@ -69,8 +69,15 @@ function startTime(rng: Rng): number {
   return uniform(rng, 0, 2);
 }
 
-/** Both connections of a session relayed through S, as S sees them. */
-function relayedSession(rng: Rng, s: SessionScript, p: P): { incoming: FlowBuilder; outgoing: FlowBuilder } {
+/**
+ * Scratch builders, reused from pair to pair: a flow is copied out of its builder as soon
+ * as it is complete, and generation is synchronous, so two per thread suffice. Reuse
+ * keeps a worker's allocation (and the GC work that competes for the other core) low.
+ */
+const scratch = [new FlowBuilder(4096), new FlowBuilder(4096)];
+
+/** Both connections of a session relayed through S, as S sees them, in capture windows. */
+function relayedSession(rng: Rng, s: SessionScript, p: P): { incoming: Flow; outgoing: Flow } {
   const rttUp = lognormal(rng, p.rttUpMedian, p.rttSigma);
   const rttDown = lognormal(rng, p.rttDownMedian, p.rttSigma);
   const rate = (p.rateMbps * 1e6) / 8;
@@ -86,7 +93,7 @@ function relayedSession(rng: Rng, s: SessionScript, p: P): { incoming: FlowBuild
   for (let i = 0; i < s.t.length; i++) chunkBase[i + 1] = chunkBase[i] + Math.ceil(s.output[i] / PTY_CHUNK);
   const seenOnB = new Float64Array(chunkBase[s.t.length]);
 
-  const outgoing = new FlowBuilder(s.t.length * 4);
+  const outgoing = scratch[0].reset();
   const bView: ConnectionView = {
     cipher: pickCipher(rng),
     sendAt: bSend,
@@ -105,7 +112,7 @@ function relayedSession(rng: Rng, s: SessionScript, p: P): { incoming: FlowBuild
       seenOnB[chunkBase[i] + c] = t;
     },
   );
-  const incoming = new FlowBuilder(s.t.length * 4);
+  const incoming = scratch[1].reset();
   const aView: ConnectionView = {
     cipher: pickCipher(rng),
     sendAt: aSend,
@@ -117,16 +124,16 @@ function relayedSession(rng: Rng, s: SessionScript, p: P): { incoming: FlowBuild
   };
   const relayOut = p.relayMean;
   emitConnection(incoming, s, aView, (i, c) => seenOnB[chunkBase[i] + c] + relayOut);
-  return { incoming, outgoing };
+  return { incoming: capture(incoming, p), outgoing: capture(outgoing, p) };
 }
 
 /** An incoming session whose shell runs on S itself. */
-function localSession(rng: Rng, s: SessionScript, p: P): FlowBuilder {
+function localSession(rng: Rng, s: SessionScript, p: P): Flow {
   const rttUp = lognormal(rng, p.rttUpMedian, p.rttSigma);
   const aSend = fifoAdd(s.t, () => rttUp / 2);
   fifoJitter(aSend, p.jitter, rng);
   const aReply = fifoAdd(aSend, () => exponential(rng, p.serverMean));
-  const b = new FlowBuilder(s.t.length * 4);
+  const b = scratch[0].reset();
   emitConnection(
     b,
     s,
@@ -141,7 +148,7 @@ function localSession(rng: Rng, s: SessionScript, p: P): FlowBuilder {
     },
     (i) => aReply[i] + s.exec[i],
   );
-  return b;
+  return capture(b, p);
 }
 
 function capture(b: FlowBuilder, p: P): Flow {
@@ -158,8 +165,8 @@ export default defineSource({
       const s = sessionScript(rng, p, startTime(rng), p.duration);
       const { incoming, outgoing } = relayedSession(rng, s, p);
       return {
-        incoming: capture(incoming, p),
-        outgoing: capture(outgoing, p),
+        incoming,
+        outgoing,
         relayed: true,
         meta: { dataset: req.dataset, index: req.index, kind: 'relay' },
       };
@@ -170,8 +177,8 @@ export default defineSource({
     const sOut = sessionScript(rng, p, startTime(rng), p.duration);
     const outgoing = relayedSession(rng, sOut, p).outgoing;
     return {
-      incoming: capture(incoming, p),
-      outgoing: capture(outgoing, p),
+      incoming,
+      outgoing,
       relayed: false,
       meta: { dataset: req.dataset, index: req.index, kind: hard ? 'relayed-elsewhere+unrelated' : 'local+unrelated' },
     };

@@ -58,10 +58,10 @@ export function sessionScript(rng: Rng, p: SessionParams, start: number, end: nu
     now += truncatedPareto(rng, p.thinkAlpha, p.thinkMin, p.thinkMax);
   }
   return {
-    t: Float64Array.from(t),
-    echo: Int32Array.from(echo),
-    output: Int32Array.from(output),
-    exec: Float64Array.from(exec),
+    t: new Float64Array(t),
+    echo: new Int32Array(echo),
+    output: new Int32Array(output),
+    exec: new Float64Array(exec),
   };
 }
 
