@@ -15,6 +15,7 @@ import {
   CIPHER_NAMES,
   type Cipher,
   type ConnectionView,
+  DELAYED_ACK,
   PTY_CHUNK,
   type SessionScript,
   emitConnection,
@@ -76,6 +77,19 @@ function startTime(rng: Rng): number {
  */
 const scratch = [new FlowBuilder(4096), new FlowBuilder(4096)];
 
+/** The incoming connection as S, its server, sees it: the user's client is an RTT away. */
+function incomingView(rng: Rng, sendAt: Float64Array, replyAt: Float64Array, rttUp: number, p: P): ConnectionView {
+  return {
+    cipher: pickCipher(rng),
+    sendAt,
+    replyAt,
+    clientAckLag: rttUp + DELAYED_ACK,
+    clientQuickAckLag: rttUp,
+    serverAcksAtS: true,
+    rate: (p.rateMbps * 1e6) / 8,
+  };
+}
+
 /** Both connections of a session relayed through S, as S sees them, in capture windows. */
 function relayedSession(rng: Rng, s: SessionScript, p: P): { incoming: Flow; outgoing: Flow } {
   const rttUp = lognormal(rng, p.rttUpMedian, p.rttSigma);
@@ -98,7 +112,7 @@ function relayedSession(rng: Rng, s: SessionScript, p: P): { incoming: Flow; out
     cipher: pickCipher(rng),
     sendAt: bSend,
     replyAt: bReply,
-    clientAckLag: 0.04,
+    clientAckLag: DELAYED_ACK,
     clientQuickAckLag: 0.0001,
     serverAcksAtS: false,
     rate,
@@ -113,17 +127,8 @@ function relayedSession(rng: Rng, s: SessionScript, p: P): { incoming: Flow; out
     },
   );
   const incoming = scratch[1].reset();
-  const aView: ConnectionView = {
-    cipher: pickCipher(rng),
-    sendAt: aSend,
-    replyAt: aReply,
-    clientAckLag: rttUp + 0.04,
-    clientQuickAckLag: rttUp,
-    serverAcksAtS: true,
-    rate,
-  };
   const relayOut = p.relayMean;
-  emitConnection(incoming, s, aView, (i, c) => seenOnB[chunkBase[i] + c] + relayOut);
+  emitConnection(incoming, s, incomingView(rng, aSend, aReply, rttUp, p), (i, c) => seenOnB[chunkBase[i] + c] + relayOut);
   return { incoming: capture(incoming, p), outgoing: capture(outgoing, p) };
 }
 
@@ -134,20 +139,7 @@ function localSession(rng: Rng, s: SessionScript, p: P): Flow {
   fifoJitter(aSend, p.jitter, rng);
   const aReply = fifoAdd(aSend, () => exponential(rng, p.serverMean));
   const b = scratch[0].reset();
-  emitConnection(
-    b,
-    s,
-    {
-      cipher: pickCipher(rng),
-      sendAt: aSend,
-      replyAt: aReply,
-      clientAckLag: rttUp + 0.04,
-      clientQuickAckLag: rttUp,
-      serverAcksAtS: true,
-      rate: (p.rateMbps * 1e6) / 8,
-    },
-    (i) => aReply[i] + s.exec[i],
-  );
+  emitConnection(b, s, incomingView(rng, aSend, aReply, rttUp, p), (i) => aReply[i] + s.exec[i]);
   return capture(b, p);
 }
 
