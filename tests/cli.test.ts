@@ -1,16 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, ssbench } from './helpers.js';
 
-const root = resolve(import.meta.dirname, '..');
-const cli = join(root, 'dist', 'src', 'cli.js');
 
-function ssbench(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const config = {
   name: 'cli-test',
@@ -30,8 +24,7 @@ describe('ssbench CLI (compiled)', () => {
   const file = join(dir, 'cfg.json');
 
   beforeAll(() => {
-    // The CLI runs the compiled code; build it so this suite never tests a stale dist/.
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', root]);
+    buildCli();
     writeFileSync(file, JSON.stringify(config));
   });
 

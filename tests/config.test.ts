@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, resolveConfig } from '../src/config.js';
-import { UserError } from '../src/errors.js';
 import { expandScenario, makePlan } from '../src/plan.js';
+import { refusal } from './helpers.js';
 
 const base = () => ({
   seed: 1,
@@ -13,15 +13,6 @@ const base = () => ({
   detectors: [{ name: 'blum-count' }, { name: 'wang-ipd' }],
 });
 
-async function problem(raw: unknown): Promise<string> {
-  try {
-    await resolveConfig(raw, 'cfg.json');
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return (e as Error).message;
-  }
-  throw new Error('config was accepted');
-}
 
 describe('config validation', () => {
   it('accepts a valid config and fills defaults', async () => {
@@ -37,7 +28,7 @@ describe('config validation', () => {
   it('refuses a misspelt detector with one line naming the field and the choices', async () => {
     const raw = base();
     raw.detectors[0].name = 'blum-cuont';
-    const msg = await problem(raw);
+    const msg = await refusal(raw);
     expect(msg.split('\n')).toHaveLength(1);
     expect(msg).toMatch(/^cfg\.json: detectors\[0\]\.name: unknown detector "blum-cuont"; expected one of blum-count, wang-ipd/);
   });
@@ -45,7 +36,7 @@ describe('config validation', () => {
   it('refuses a chaff ratio of "lots"', async () => {
     const raw = base();
     (raw.scenarios[0].perturbations[0].params as Record<string, unknown>).ratio = 'lots';
-    const msg = await problem(raw);
+    const msg = await refusal(raw);
     expect(msg).toBe(
       'cfg.json: scenarios[0].perturbations[0].params.ratio: expected a number >= 0 (or a list of them to sweep), got "lots"',
     );
@@ -54,21 +45,21 @@ describe('config validation', () => {
   it('names the bad element of a sweep', async () => {
     const raw = base();
     (raw.scenarios[0].perturbations[0].params as Record<string, unknown>).ratio = [0, -1];
-    expect(await problem(raw)).toBe('cfg.json: scenarios[0].perturbations[0].params.ratio[1]: expected a number >= 0, got -1');
+    expect(await refusal(raw)).toBe('cfg.json: scenarios[0].perturbations[0].params.ratio[1]: expected a number >= 0, got -1');
   });
 
   it('refuses sweeps of detector parameters, unknown parameters and unknown keys', async () => {
     const raw = base() as Record<string, unknown> & ReturnType<typeof base>;
     (raw.detectors[1] as Record<string, unknown>).params = { window: [10, 20], windw: 3 };
     raw.sed = 2;
-    const lines = (await problem(raw)).split('\n');
+    const lines = (await refusal(raw)).split('\n');
     expect(lines).toContain('cfg.json: (root): Unrecognized key: "sed"');
   });
 
   it('reports several problems at once, one line each', async () => {
     const raw = base();
     (raw.detectors[1] as Record<string, unknown>).params = { window: [10, 20], windw: 3 };
-    const lines = (await problem(raw)).split('\n');
+    const lines = (await refusal(raw)).split('\n');
     expect(lines).toEqual([
       'cfg.json: detectors[1].params.windw: unknown parameter; expected one of window, maxOffset, cpf',
       'cfg.json: detectors[1].params.window: expected an integer >= 2, got [10,20]',
@@ -78,14 +69,14 @@ describe('config validation', () => {
   it('refuses duplicate detector labels', async () => {
     const raw = base();
     raw.detectors.push({ name: 'blum-count' });
-    expect(await problem(raw)).toMatch(/detectors\[2\]\.label: duplicate detector label "blum-count"/);
+    expect(await refusal(raw)).toMatch(/detectors\[2\]\.label: duplicate detector label "blum-count"/);
   });
 
   it('refuses missing and mistyped required fields', async () => {
     const raw = base() as Record<string, unknown>;
     delete raw.seed;
-    expect(await problem(raw)).toMatch(/^cfg\.json: seed: /);
-    expect(await problem({ ...base(), datasets: [{ name: 'ssh', positives: 'many', negatives: 2 }] })).toMatch(
+    expect(await refusal(raw)).toMatch(/^cfg\.json: seed: /);
+    expect(await refusal({ ...base(), datasets: [{ name: 'ssh', positives: 'many', negatives: 2 }] })).toMatch(
       /^cfg\.json: datasets\[0\]\.positives: /,
     );
   });

@@ -9,13 +9,13 @@ import delay, { drawDelay } from '../perturbations/delay/index.js';
 import loss from '../perturbations/loss/index.js';
 import repacketize from '../perturbations/repacketize/index.js';
 import { resolveConfig } from '../src/config.js';
-import { UserError } from '../src/errors.js';
 import { DIR_BWD, DIR_FWD, type Flow, type FlowPair, copyFlow, flowOf } from '../src/flow.js';
 import { defaultParams } from '../src/params.js';
 import { PRESETS } from '../src/presets.js';
 import { moveAndPropagate, propagatedTimes } from '../src/retime.js';
 import { type Rng, rngFor } from '../src/rng.js';
 import source from '../src/sources/synthetic-ssh.js';
+import { refusal } from './helpers.js';
 
 type ChaffParams = Parameters<typeof chaff.apply>[1];
 type DelayParams = Parameters<typeof delay.apply>[1];
@@ -758,15 +758,6 @@ describe('presets', () => {
     detectors: [{ name: 'blum-count' }],
   });
 
-  async function refusal(raw: unknown): Promise<string> {
-    try {
-      await resolveConfig(raw, 'cfg.json');
-    } catch (e) {
-      expect(e).toBeInstanceOf(UserError);
-      return (e as Error).message;
-    }
-    throw new Error('config was accepted');
-  }
 
   it('every preset resolves into its perturbations with defaults filled in', async () => {
     expect(Object.keys(PRESETS).length).toBeGreaterThanOrEqual(6);

@@ -1,18 +1,14 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../src/journal.js';
+import { buildCli, root, ssbench } from './helpers.js';
 
-const root = resolve(import.meta.dirname, '..');
-const cli = join(root, 'dist', 'src', 'cli.js');
+let cli = '';
 const FILES = ['summary.json', 'table.md', 'table.csv', 'scores.csv.gz', 'config.json'];
 
-function ssbench(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function expectSameResults(a: string, b: string): void {
   for (const f of FILES) expect(readFileSync(join(b, f)).equals(readFileSync(join(a, f))), f).toBe(true);
@@ -38,7 +34,7 @@ describe('resume and shards (compiled CLI)', () => {
   const whole = join(dir, 'whole');
 
   beforeAll(() => {
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', root]);
+    cli = buildCli();
     writeFileSync(file, JSON.stringify(config));
     expect(ssbench(['bench', file, '-q', '--workers', '2', '--out', whole]).code).toBe(0);
   });
