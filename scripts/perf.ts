@@ -127,11 +127,11 @@ report.growth = growth;
 
 // 3. Pool scaling: the same CPU-bound run with 1 and 2 worker threads.
 {
-  const pairs = args.quick ? 2000 : 16000;
+  const pairs = args.quick ? 4000 : 40000;
   const raw = {
     name: 'perf-pool',
     seed: 1,
-    chunkSize: 200,
+    chunkSize: 500,
     bootstrap: 0,
     datasets: [{ name: 'ssh', positives: pairs / 2, negatives: pairs / 2 }],
     detectors: builtinNames('detector').map((name) => ({ name })),
