@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
 import { loadConfig } from './config.js';
 import { UserError } from './errors.js';
+import { exportTraining } from './export.js';
 import { ownPackage } from './fsutil.js';
 import { listPlugins } from './list.js';
 import { writeResults } from './outputs.js';
@@ -101,6 +102,33 @@ function reportCells(summary: Summary, wall: number, where: string): void {
     process.exitCode = 1;
   }
 }
+
+program
+  .command('export')
+  .description('write the training and validation pairs of a config as .npy feature arrays for training a model')
+  .argument('<config>', 'config JSON file with a training and a validation dataset')
+  .requiredOption('-o, --out <dir>', 'folder for train_X.npy, train_y.npy, val_X.npy, val_y.npy, meta.json')
+  .option('--layout <name>', 'feature layout: deepcorr or timebins', 'deepcorr')
+  .option('--length <n>', 'deepcorr: packets per stream', positiveInt, 100)
+  .option('--bins <n>', 'timebins: number of bins', positiveInt, 120)
+  .option('--width <seconds>', 'timebins: bin width', Number, 0.5)
+  .option('--train <dataset>', 'dataset of training pairs', 'train')
+  .option('--val <dataset>', 'dataset of validation pairs', 'val')
+  .option('--scenario <name>', 'perturb the training pairs with every setting of this scenario (adversarial training)')
+  .action(async (file, opts) => {
+    const config = await loadConfig(file);
+    const params: Record<string, number> = opts.layout === 'timebins' ? { bins: opts.bins, width: opts.width } : { length: opts.length };
+    const progress = progressReporter(`${config.name} export`, 'pairs');
+    const meta = await exportTraining(config, {
+      out: resolve(opts.out),
+      layout: { name: opts.layout, version: 1, params },
+      train: opts.train,
+      val: opts.val,
+      scenario: opts.scenario,
+      onProgress: (d, t) => progress.update(d, t),
+    }).finally(() => progress.stop());
+    process.stderr.write(`exported ${JSON.stringify(meta.train)} and ${JSON.stringify(meta.val)} to ${resolve(opts.out)}\n`);
+  });
 
 program
   .command('list')

@@ -15,6 +15,8 @@ export interface ChunkJob {
   detectors: DetectorConfig[];
   start: number;
   end: number;
+  /** Threads each worker may use inside a detector (cores / workers). */
+  threads: number;
 }
 
 export interface ChunkResult {
@@ -59,7 +61,7 @@ export async function runChunk(job: ChunkJob): Promise<ChunkResult> {
   for (const d of job.detectors) {
     try {
       const det = await loadPlugin('detector', d.module);
-      const s = det.score(pairs, d.params);
+      const s = await det.score(pairs, d.params, { threads: job.threads });
       if (!(s instanceof Float64Array) || s.length !== pairs.length) {
         throw new Error(`returned ${s instanceof Float64Array ? s.length : typeof s} scores for ${pairs.length} pairs; expected a Float64Array of ${pairs.length}`);
       }

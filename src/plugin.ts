@@ -6,6 +6,12 @@ import type { FlowPair } from './flow.js';
 import type { ParamSpecs, ParamsOf } from './params.js';
 import type { Rng } from './rng.js';
 
+/** What the harness tells a detector about where it runs. */
+export interface ScoreContext {
+  /** Threads this worker may use for its own parallelism (cores / workers, at least 1). */
+  threads: number;
+}
+
 export interface DetectorDefinition<S extends ParamSpecs = ParamSpecs> {
   kind: 'detector';
   name: string;
@@ -17,9 +23,9 @@ export interface DetectorDefinition<S extends ParamSpecs = ParamSpecs> {
   /**
    * Scores a batch of pairs; higher means "more likely relayed". The score of a pair must
    * depend on that pair and the parameters only, never on the rest of the batch, so that
-   * results do not depend on how pairs are chunked.
+   * results do not depend on how pairs are chunked. May be async (a model runtime).
    */
-  score(pairs: readonly FlowPair[], params: ParamsOf<S>): Float64Array;
+  score(pairs: readonly FlowPair[], params: ParamsOf<S>, context?: ScoreContext): Float64Array | Promise<Float64Array>;
 }
 
 export type PairSide = 'incoming' | 'outgoing' | 'both';

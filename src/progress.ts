@@ -9,11 +9,11 @@ export interface ProgressReporter {
   stop(): void;
 }
 
-export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
+export function progressReporter(label: string, unit = 'chunks', stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
   const start = Date.now();
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { stream, format: `${label} [{bar}] {percentage}% | {value}/{total} chunks | {duration_formatted} elapsed, ETA {eta_formatted}`, hideCursor: true, etaBuffer: 50 },
+      { stream, format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {duration_formatted} elapsed, ETA {eta_formatted}`, hideCursor: true, etaBuffer: 50 },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
@@ -36,7 +36,7 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
       if (decile === lastDecile) return;
       lastDecile = decile;
       const secs = ((Date.now() - start) / 1000).toFixed(1);
-      stream.write(`${label}: ${done}/${total} chunks (${Math.round((done / Math.max(1, total)) * 100)}%), ${secs} s\n`);
+      stream.write(`${label}: ${done}/${total} ${unit} (${Math.round((done / Math.max(1, total)) * 100)}%), ${secs} s\n`);
     },
     stop() {},
   };

@@ -2,11 +2,13 @@
  * Finds and loads plugins: detectors/<name>/ and perturbations/<name>/ beside the
  * harness, a module path (relative to the config file), or an installed package.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserError } from './errors.js';
+import { ownPackage } from './fsutil.js';
+import { checkModel, onnxDetector } from './onnx-detector.js';
 import type { AnyDetector, AnyPerturbation } from './plugin.js';
 import type { AnySource } from './source.js';
 
@@ -25,21 +27,40 @@ const folders: Record<PluginKind, string> = {
 /** Names of the plugins shipped with ssbench, sorted. */
 export function builtinNames(kind: PluginKind): string[] {
   const dir = folders[kind];
-  if (!existsSync(dir)) return [];
   if (kind === 'source') {
     return readdirSync(dir)
       .filter((f) => f.endsWith(ext))
       .map((f) => f.slice(0, -ext.length))
       .sort();
   }
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, `index${ext}`)))
-    .map((d) => d.name)
-    .sort();
+  const names = new Set<string>();
+  for (const root of kind === 'detector' ? [dir, manifestFolder] : [dir]) {
+    if (!existsSync(root)) continue;
+    for (const d of readdirSync(root, { withFileTypes: true })) {
+      if (d.isDirectory() && pluginEntry(kind, join(dir, d.name))) names.add(d.name);
+    }
+  }
+  return [...names].sort();
+}
+
+/**
+ * Model detectors have no code: their folder in the source tree holds manifest.json and
+ * the model, which compiled code finds there too (the compiler copies only code).
+ */
+const manifestFolder = join(ownPackage().root, 'detectors');
+
+/**
+ * The file that defines a plugin in a folder: its index module, or for a detector a
+ * model manifest (manifest.json) when the folder has no code.
+ */
+function pluginEntry(kind: PluginKind, folder: string): string | undefined {
+  const code = ['index.js', 'index.mjs', 'index.ts'].map((f) => join(folder, f)).find(existsSync);
+  if (code || kind !== 'detector') return code;
+  return [join(folder, 'manifest.json'), join(manifestFolder, basename(folder), 'manifest.json')].find(existsSync);
 }
 
 function looksLikePath(ref: string): boolean {
-  return ref.startsWith('.') || ref.startsWith('/') || /\.(m?[jt]s)$/.test(ref) || isAbsolute(ref);
+  return ref.startsWith('.') || ref.startsWith('/') || /\.(m?[jt]s|json)$/.test(ref) || isAbsolute(ref);
 }
 
 /**
@@ -49,14 +70,11 @@ function looksLikePath(ref: string): boolean {
 export function resolvePlugin(kind: PluginKind, ref: string, baseDir: string): string {
   const builtin = builtinNames(kind);
   if (builtin.includes(ref)) {
-    return kind === 'source' ? join(folders[kind], `${ref}${ext}`) : join(folders[kind], ref, `index${ext}`);
+    return kind === 'source' ? join(folders[kind], `${ref}${ext}`) : (pluginEntry(kind, join(folders[kind], ref)) as string);
   }
   if (looksLikePath(ref)) {
     const abs = resolve(baseDir, ref);
-    if (existsSync(abs) && !abs.endsWith('/')) {
-      const idx = ['index.js', 'index.mjs', 'index.ts'].map((f) => join(abs, f)).find(existsSync);
-      return idx ?? abs;
-    }
+    if (existsSync(abs)) return statSync(abs).isDirectory() ? (pluginEntry(kind, abs) ?? abs) : abs;
     throw new UserError(`no ${kind} module at ${abs}`);
   }
   try {
@@ -102,6 +120,10 @@ export async function loadPlugin(kind: PluginKind, modulePath: string): Promise<
   let p = cache.get(modulePath);
   if (!p) {
     p = (async () => {
+      if (kind === 'detector' && modulePath.endsWith('.json')) {
+        await checkModel(modulePath);
+        return onnxDetector(modulePath);
+      }
       if (/\.[mc]?ts$/.test(modulePath)) await ensureTsLoader();
       let mod: { default?: unknown };
       try {

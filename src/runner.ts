@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { type RunConfig, publicConfig } from './config.js';
@@ -110,6 +111,8 @@ export async function runConfig(c: RunConfig, o: RunOptions = {}): Promise<RunOu
   o.onProgress?.(done, total);
   if (todo.length === 0) return outcome;
 
+  // Workers × threads inside a detector never exceed the cores.
+  const threads = Math.max(1, Math.floor(availableParallelism() / c.workers));
   const pool = new Piscina({ filename: workerFile(), minThreads: c.workers, maxThreads: c.workers, idleTimeout: 1000 });
   // A bounded number of tasks in flight keeps memory flat however many chunks a run has.
   let next = 0;
@@ -124,6 +127,7 @@ export async function runConfig(c: RunConfig, o: RunOptions = {}): Promise<RunOu
         detectors: c.detectors,
         start: task.start,
         end: task.end,
+        threads,
       };
       const r = (await pool.run(job)) as ChunkResult;
       const record: ChunkRecord = {
