@@ -12,7 +12,9 @@ export interface ScoreContext {
   threads: number;
 }
 
-export interface DetectorDefinition<S extends ParamSpecs = ParamSpecs> {
+type Scores = Float64Array | Promise<Float64Array>;
+
+export interface DetectorDefinition<S extends ParamSpecs = ParamSpecs, R extends Scores = Scores> {
   kind: 'detector';
   name: string;
   /** One line for `list`. */
@@ -25,7 +27,7 @@ export interface DetectorDefinition<S extends ParamSpecs = ParamSpecs> {
    * depend on that pair and the parameters only, never on the rest of the batch, so that
    * results do not depend on how pairs are chunked. May be async (a model runtime).
    */
-  score(pairs: readonly FlowPair[], params: ParamsOf<S>, context?: ScoreContext): Float64Array | Promise<Float64Array>;
+  score(pairs: readonly FlowPair[], params: ParamsOf<S>, context?: ScoreContext): R;
 }
 
 export type PairSide = 'incoming' | 'outgoing' | 'both';
@@ -49,7 +51,8 @@ export interface PerturbationDefinition<S extends ParamSpecs = ParamSpecs> {
   isIdentity?(params: ParamsOf<S>): boolean;
 }
 
-export function defineDetector<S extends ParamSpecs>(d: Omit<DetectorDefinition<S>, 'kind'>): DetectorDefinition<S> {
+/** The definition as given, its score's return type kept (synchronous detectors stay so for callers). */
+export function defineDetector<S extends ParamSpecs, R extends Scores>(d: Omit<DetectorDefinition<S, R>, 'kind'>): DetectorDefinition<S, R> {
   return { kind: 'detector', ...d };
 }
 
