@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import type { FlowPair } from '../src/flow.js';
 import { resolveConfig } from '../src/config.js';
 import { defaultParams, type Params } from '../src/params.js';
@@ -150,6 +151,36 @@ report.growth = growth;
   const speedup = wall[1] / wall[2];
   report.pool = { pairs, detectors: raw.detectors.length, wall_s: wall, speedup_2_vs_1: speedup };
   console.log(`\npool: ${pairs} pairs of 60 s, every detector: ${wall[1].toFixed(2)} s with 1 worker, ${wall[2].toFixed(2)} s with 2: ${speedup.toFixed(2)}x`);
+}
+
+// 4. Model detectors (no code of their own): scoring throughput, features included, at
+// batch 1 and at the manifest's batch, on 1 and 2 threads running side by side.
+{
+  const models = builtinNames('detector').filter((n) => resolvePlugin('detector', n, cwd).endsWith('.json'));
+  const rows: Record<string, unknown>[] = [];
+  const n = args.quick ? 1024 : 4096;
+  if (models.length) console.log('\nmodel detectors, 60 s pairs, features included (pairs/s, all threads together)');
+  for (const name of models) {
+    for (const [batchSize, workers] of [[1, 1], [0, 1], [0, 2]] as const) {
+      const count = batchSize === 1 ? n / 4 : n;
+      const secs = await Promise.all(
+        Array.from({ length: workers }, (_, w) =>
+          new Promise<number>((done, fail) => {
+            new Worker(new URL('./perf-detector-worker.js', import.meta.url), {
+              workerData: { detector: name, pairs: count, batchSize: batchSize || undefined, threads: 1, repeats: Math.min(REPEATS, 5), offset: w * count },
+            })
+              .on('message', done)
+              .on('error', fail);
+          }),
+        ),
+      );
+      const rate = (workers * count) / Math.max(...secs);
+      const batchLabel = batchSize === 1 ? 'batch 1' : 'manifest batch';
+      rows.push({ detector: name, batch: batchLabel, workers, pairs_per_s: rate });
+      console.log(`${name.padEnd(15)} ${batchLabel.padEnd(15)} ${workers} worker(s) ${fmt(rate).padStart(10)}`);
+    }
+  }
+  report.models = rows;
 }
 
 report.peak_rss_mb = process.resourceUsage().maxRSS / 1024;
