@@ -47,10 +47,6 @@ function stepKey(steps: PerturbationConfig[], j: number): string {
   return before ? `${name}#${before + 1}` : name;
 }
 
-function fmt(v: ParamValue): string {
-  return typeof v === 'number' ? String(v) : String(v);
-}
-
 export function expandScenario(scenario: RunConfig['scenarios'][number]): Setting[] {
   const steps = scenario.perturbations;
   const axes: { step: number; key: string; values: ParamValue[] }[] = [];
@@ -77,7 +73,7 @@ export function expandScenario(scenario: RunConfig['scenarios'][number]): Settin
     });
     const multi = new Set(axes.map((a) => a.step)).size > 1;
     const label = axes.length
-      ? axes.map((a, i) => `${multi ? `${stepKey(steps, a.step)}.` : ''}${a.key}=${fmt(picked[i])}`).join(', ')
+      ? axes.map((a, i) => `${multi ? `${stepKey(steps, a.step)}.` : ''}${a.key}=${String(picked[i])}`).join(', ')
       : steps.length
         ? scenario.name
         : 'none';
