@@ -35,6 +35,7 @@ program
   .option('-o, --out <dir>', 'results folder (default: results/<run name>, or results/<run name>/shard-i-of-n)')
   .option('--shard <i/n>', 'run only shard i of n (0 <= i < n); merge the shard folders afterwards')
   .option('--fresh', 'discard what an earlier run left in the results folder')
+  .option('--fail-fast', 'stop at the first failed chunk instead of failing its cells and going on')
   .option('-q, --quiet', 'print no tables, only where the results are')
   .action(async (file, opts) => {
     const started = performance.now();
@@ -63,6 +64,8 @@ program
         done,
         shard,
         signal: abort.signal,
+        failFast: Boolean(opts.failFast),
+        onWarning: (m) => process.stderr.write(`\nssbench: ${m}\n`),
         onProgress: (d, total) => progress.update(d, total),
       });
     } finally {

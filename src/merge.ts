@@ -51,7 +51,7 @@ export function mergeShards(dirs: string[]): { config: RunConfig; outcome: RunOu
       return `${s.dataset.name}/${s.setting.scenario}/${s.setting.label}`;
     });
     throw new UserError(
-      `merge: ${missing.length} of ${outcome.plan.tasks.length} chunks are in none of the folders (settings ${names.join(', ')}${groups.length > 3 ? ', ...' : ''}); is a shard missing or unfinished?`,
+      `merge: ${missing.length} of ${outcome.plan.tasks.length} chunks are in none of the folders (settings ${names.join(', ')}${groups.length > 3 ? ', ...' : ''}); is a shard missing or unfinished, or did chunks fail?`,
     );
   }
   return { config, outcome };

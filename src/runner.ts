@@ -42,6 +42,10 @@ export interface RunOptions {
   shard?: Shard;
   /** Aborting stops handing out tasks; what finished is in the journal. */
   signal?: AbortSignal;
+  /** Stop handing out tasks at the first failed chunk, and throw. */
+  failFast?: boolean;
+  /** Told of a chunk being retried after its worker died or it threw. */
+  onWarning?: (message: string) => void;
 }
 
 /** Identifies a run's results: the resolved config without machine-specific parts. */
@@ -116,8 +120,16 @@ export async function runConfig(c: RunConfig, o: RunOptions = {}): Promise<RunOu
   const pool = new Piscina({ filename: workerFile(), minThreads: c.workers, maxThreads: c.workers, idleTimeout: 1000 });
   // A bounded number of tasks in flight keeps memory flat however many chunks a run has.
   let next = 0;
+  let stoppedBy: string | undefined;
+  const attempt = async (job: ChunkJob): Promise<ChunkResult | string> => {
+    try {
+      return (await pool.run(job)) as ChunkResult;
+    } catch (e) {
+      return (e as Error).message.split('\n')[0];
+    }
+  };
   const runOne = async (): Promise<void> => {
-    while (next < todo.length && !o.signal?.aborted) {
+    while (next < todo.length && !o.signal?.aborted && !stoppedBy) {
       const task = todo[next++];
       const g = plan.groups[task.group];
       const job: ChunkJob = {
@@ -129,16 +141,33 @@ export async function runConfig(c: RunConfig, o: RunOptions = {}): Promise<RunOu
         end: task.end,
         threads,
       };
-      const r = (await pool.run(job)) as ChunkResult;
+      const where = `pairs ${task.start}-${task.end - 1} of ${g.dataset.name}/${g.setting.scenario}/${g.setting.label}`;
+      // A task rejects when its worker dies or the source or a perturbation throws: it is
+      // tried once more on a fresh worker; a second failure fails this chunk's cells only.
+      let r = await attempt(job);
+      if (typeof r === 'string' && !o.signal?.aborted) {
+        o.onWarning?.(`${where}: ${r}; retrying on a fresh worker`);
+        r = await attempt(job);
+      }
+      const failure = typeof r === 'string' ? r : undefined;
       const record: ChunkRecord = {
         group: task.group,
         start: task.start,
         end: task.end,
-        results: r.scores.map((s, d) => s ?? r.errors[d] ?? 'unknown failure'),
+        results:
+          typeof r === 'string'
+            ? c.detectors.map(() => `${where} failed twice: ${failure}`)
+            : r.scores.map((s, d) => s ?? r.errors[d] ?? 'unknown failure'),
       };
-      o.journal?.append(record);
+      const firstError = record.results.find((x): x is string => typeof x === 'string');
+      // Failed chunks stay out of the journal, so that a rerun tries them again.
+      if (!firstError) o.journal?.append(record);
       place(outcome, record);
       o.onProgress?.(++done, total);
+      if (firstError && o.failFast) {
+        stoppedBy ??= firstError;
+        return;
+      }
     }
   };
   try {
@@ -146,6 +175,7 @@ export async function runConfig(c: RunConfig, o: RunOptions = {}): Promise<RunOu
   } finally {
     await pool.destroy();
   }
+  if (stoppedBy) throw new UserError(`stopped at the first failure (--fail-fast): ${stoppedBy}`, 1);
   if (o.signal?.aborted) throw new UserError(`interrupted after ${done} of ${total} chunks; run the same command again to resume`, 130);
   return outcome;
 }

@@ -106,7 +106,7 @@ describe('resume and shards (compiled CLI)', () => {
   it('refuses to merge when a shard is missing', () => {
     const r = ssbench(['merge', join(dir, 'shard0'), '-q', '--out', join(dir, 'partial')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^ssbench: merge: 30 of 75 chunks are in none of the folders \(settings ssh\/chaff\/ratio=0.5, ssh\/delay\/max=0\); is a shard missing or unfinished\?/);
+    expect(r.stderr).toMatch(/^ssbench: merge: 30 of 75 chunks are in none of the folders \(settings ssh\/chaff\/ratio=0.5, ssh\/delay\/max=0\); is a shard missing or unfinished, or did chunks fail\?/);
     expect(existsSync(join(dir, 'partial', 'summary.json'))).toBe(false);
   });
 
