@@ -91,8 +91,10 @@ let tsLoader: Promise<void> | undefined;
 /** Compiled ssbench can still load a user's .ts plugin: tsx's loader is registered on demand. */
 async function ensureTsLoader(): Promise<void> {
   if (ext === '.ts') return;
-  tsLoader ??= import('tsx/esm/api').then((m) => {
-    m.register();
+  // A .ts file outside an ES-module package loads as CommonJS: both hooks are needed.
+  tsLoader ??= Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]).then(([esm, cjs]) => {
+    esm.register();
+    cjs.register();
   });
   return tsLoader;
 }
@@ -131,8 +133,12 @@ export async function loadPlugin(kind: PluginKind, modulePath: string): Promise<
       } catch (e) {
         throw new UserError(`${modulePath}: cannot load ${kind} plugin: ${(e as Error).message.split('\n')[0]}`);
       }
-      checkShape(kind, modulePath, mod.default);
-      return mod.default;
+      // Loaded as CommonJS, an ES default export arrives one level down.
+      const value = (mod.default as { kind?: unknown; default?: unknown } | undefined)?.kind
+        ? mod.default
+        : ((mod.default as { default?: unknown } | undefined)?.default ?? mod.default);
+      checkShape(kind, modulePath, value);
+      return value;
     })();
     cache.set(modulePath, p);
   }

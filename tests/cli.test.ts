@@ -70,6 +70,24 @@ describe('ssbench CLI (compiled)', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('loads a TypeScript detector named by path, outside the project, in the compiled CLI', () => {
+    // A .ts file outside an ES-module package: tsx's CommonJS hook loads it.
+    writeFileSync(
+      join(dir, 'mine.ts'),
+      `const det = { kind: 'detector' as const, name: 'mine', description: 'ts', params: {},
+  score(pairs: { outgoing: { t: Float64Array } }[]): Float64Array { return Float64Array.from(pairs, (p) => p.outgoing.t.length); } };
+export default det;\n`,
+    );
+    const cfg = join(dir, 'ts.json');
+    writeFileSync(cfg, JSON.stringify({ ...config, scenarios: undefined, detectors: [{ name: './mine.ts', label: 'mine' }] }));
+    const r = ssbench(['bench', cfg, '-q', '--out', join(dir, 'ts')]);
+    expect(r.stderr).toContain('1 cells in');
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(readFileSync(join(dir, 'ts', 'summary.json'), 'utf8'));
+    expect(summary.cells[0].detector).toBe('mine');
+    expect(summary.cells[0].auc).toBeGreaterThan(0);
+  });
+
   it('lists every plugin with its parameters and defaults', () => {
     const r = ssbench(['list']);
     expect(r.code).toBe(0);
