@@ -30,7 +30,7 @@ describe('config validation', () => {
     raw.detectors[0].name = 'blum-cuont';
     const msg = await refusal(raw);
     expect(msg.split('\n')).toHaveLength(1);
-    expect(msg).toMatch(/^cfg\.json: detectors\[0\]\.name: unknown detector "blum-cuont"; expected one of blum-count, cnn, cnn-chaff, cnn-timebins, wang-ipd, a module path/);
+    expect(msg).toMatch(/^cfg\.json: detectors\[0\]\.name: unknown detector "blum-cuont"; expected one of blum-count, cnn, cnn-chaff, cnn-timebins, he-tong, wang-ipd, zhang-paxson, a module path/);
   });
 
   it('refuses a chaff ratio of "lots"', async () => {
