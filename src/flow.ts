@@ -86,15 +86,8 @@ export class FlowBuilder {
   build(from = -Infinity, to = Infinity): Flow {
     const n = this.length;
     const t = this.t.subarray(0, n);
-    let sorted = true;
-    for (let i = 1; i < n; i++) {
-      if (t[i] < t[i - 1]) {
-        sorted = false;
-        break;
-      }
-    }
     const all = { t, size: this.size.subarray(0, n), dir: this.dir.subarray(0, n) };
-    const order = sorted ? undefined : sortOrder(t);
+    const order = isSorted(t) ? undefined : sortOrder(t);
     let lo = 0;
     let hi = n;
     if (from > -Infinity || to < Infinity) {
@@ -106,6 +99,12 @@ export class FlowBuilder {
     if (!order) return { t: t.slice(lo, hi), size: all.size.slice(lo, hi), dir: all.dir.slice(lo, hi) };
     return permute(all, order.subarray(lo, hi));
   }
+}
+
+/** True when the times never decrease. */
+export function isSorted(t: Float64Array): boolean {
+  for (let i = 1; i < t.length; i++) if (t[i] < t[i - 1]) return false;
+  return true;
 }
 
 /**
@@ -204,15 +203,7 @@ export function mergePackets(f: Flow, extra: Flow): Flow {
  * Takes ownership of `t`; allocates the result's arrays once.
  */
 export function withTimes(f: Flow, t: Float64Array): Flow {
-  const n = t.length;
-  let sorted = true;
-  for (let i = 1; i < n; i++) {
-    if (t[i] < t[i - 1]) {
-      sorted = false;
-      break;
-    }
-  }
-  if (sorted) return { t, size: f.size.slice(), dir: f.dir.slice() };
+  if (isSorted(t)) return { t, size: f.size.slice(), dir: f.dir.slice() };
   return permute({ t, size: f.size, dir: f.dir }, sortOrder(t));
 }
 
