@@ -3,10 +3,18 @@
  * and score them with every detector. Runs the same in a worker or in-process.
  */
 import type { DatasetConfig, DetectorConfig } from './config.js';
-import type { FlowPair } from './flow.js';
+import { applyMark } from './active.js';
+import { DIR_FWD, type FlowPair, payloadTimes } from './flow.js';
 import type { PerturbationStep } from './plan.js';
 import { loadPlugin } from './registry.js';
-import { rngFor } from './rng.js';
+import { type Rng, rngFor } from './rng.js';
+
+/** An active detector's marker, as buildPairs applies it. */
+export interface Marker {
+  label: string;
+  params: DetectorConfig['params'];
+  mark(keystrokes: Float64Array, params: DetectorConfig['params'], rng: Rng): Float64Array;
+}
 
 export interface ChunkJob {
   seed: number;
@@ -33,6 +41,7 @@ export async function buildPairs(
   steps: PerturbationStep[],
   start: number,
   end: number,
+  marker?: Marker,
 ): Promise<FlowPair[]> {
   const source = await loadPlugin('source', dataset.module);
   const perturbations = await Promise.all(steps.map((s) => loadPlugin('perturbation', s.module)));
@@ -40,6 +49,12 @@ export async function buildPairs(
   for (let index = start; index < end; index++) {
     const relayed = index < dataset.positives;
     let pair = source.pair({ seed, dataset: dataset.name, index, relayed }, dataset.params);
+    if (marker) {
+      // Marked before the relay and the evasion act, and with a stream of its own, so the
+      // perturbations draw the same numbers with and without a marker.
+      const rng = rngFor(seed, `mark/${dataset.name}/${marker.label}`, index);
+      pair = applyMark(pair, marker.mark(payloadTimes(pair.incoming, DIR_FWD), marker.params, rng));
+    }
     steps.forEach((step, j) => {
       const def = perturbations[j];
       if (!relayed && step.pairs === 'relayed') return;
@@ -55,12 +70,22 @@ export async function buildPairs(
 }
 
 export async function runChunk(job: ChunkJob): Promise<ChunkResult> {
-  const pairs = await buildPairs(job.seed, job.dataset, job.steps, job.start, job.end);
+  const defs = await Promise.allSettled(job.detectors.map((d) => loadPlugin('detector', d.module)));
+  // Passive detectors share one set of pairs; an active one gets the pairs it marked. A
+  // source or perturbation that throws fails the task (it is retried), not a detector.
+  const anyPassive = defs.some((r) => r.status === 'fulfilled' && !r.value.mark);
+  const shared = anyPassive ? await buildPairs(job.seed, job.dataset, job.steps, job.start, job.end) : [];
   const scores: (Float64Array | null)[] = [];
   const errors: (string | null)[] = [];
-  for (const d of job.detectors) {
+  for (const [k, d] of job.detectors.entries()) {
     try {
-      const det = await loadPlugin('detector', d.module);
+      const loaded = defs[k];
+      if (loaded.status === 'rejected') throw loaded.reason;
+      const det = loaded.value;
+      const mark = det.mark;
+      const pairs = mark
+        ? await buildPairs(job.seed, job.dataset, job.steps, job.start, job.end, { label: d.label, params: d.params, mark })
+        : shared;
       const s = await det.score(pairs, d.params, { threads: job.threads });
       if (!(s instanceof Float64Array) || s.length !== pairs.length) {
         throw new Error(`returned ${s instanceof Float64Array ? s.length : typeof s} scores for ${pairs.length} pairs; expected a Float64Array of ${pairs.length}`);

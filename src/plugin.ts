@@ -28,6 +28,17 @@ export interface DetectorDefinition<S extends ParamSpecs = ParamSpecs, R extends
    * results do not depend on how pairs are chunked. May be async (a model runtime).
    */
   score(pairs: readonly FlowPair[], params: ParamsOf<S>, context?: ScoreContext): R;
+  /**
+   * Active detectors only (a flow watermark): marks the incoming connection upstream of S,
+   * before S forwards it and before any perturbation. Gets the times of the incoming
+   * connection's keystrokes (its forward payload packets, the only ones a TCP-terminating
+   * relay forwards), sorted, and returns their new times, same length. The harness keeps
+   * them causal (never earlier than given, in order: a held packet holds the ones behind
+   * it), moves the echoes and ACKs that answer them and, on relayed pairs, the copies S
+   * forwards (src/active.ts); then perturbs and calls `score` as usual. `rng` is a per-pair
+   * stream for markers that randomise. Only sources that generate traffic can be marked.
+   */
+  mark?(keystrokes: Float64Array, params: ParamsOf<S>, rng: Rng): Float64Array;
 }
 
 export type PairSide = 'incoming' | 'outgoing' | 'both';
