@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type RunConfig, publicConfig } from './config.js';
-import { ownPackage, writeFileAtomic, writeFileAtomicParts } from './fsutil.js';
+import { writeFileAtomic, writeFileAtomicParts } from './fsutil.js';
+import { provenance } from './provenance.js';
 import type { RunOutcome } from './runner.js';
 import type { Summary } from './summary.js';
 import { csvField, csvTable, markdownTables } from './tables.js';
@@ -45,7 +46,8 @@ export function writeResults(dir: string, c: RunConfig, outcome: RunOutcome, sum
     [
       'run.json',
       JSON.stringify(
-        { ssbench: ownPackage().version, node: process.version, workers: c.workers, wall_seconds: Number(wallSeconds.toFixed(2)), finished: new Date().toISOString() },
+        // Wall time and finish time last: the only lines that differ between two runs of one config.
+        { ...provenance(c), workers: c.workers, wall_seconds: Number(wallSeconds.toFixed(2)), finished: new Date().toISOString() },
         null,
         2,
       ) + '\n',
