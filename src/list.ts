@@ -28,8 +28,10 @@ export async function listPlugins(): Promise<string> {
         citation?: string;
         params: ParamSpecs;
         touches?: string;
+        mark?: unknown;
       };
-      out.push(`  ${name}: ${def.description}${def.touches ? ` (touches ${def.touches})` : ''}`);
+      const note = def.touches ? ` (touches ${def.touches})` : def.mark ? ' (active: marks the incoming connection upstream of S)' : '';
+      out.push(`  ${name}: ${def.description}${note}`);
       if (def.citation) out.push(`    ${def.citation}`);
       out.push(...paramLines(def.params));
     }
