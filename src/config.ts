@@ -44,9 +44,14 @@ const configSchema = z.strictObject({
           name,
           preset: z.string().optional(),
           perturbations: z.array(pluginRef.extend({ pairs: z.enum(['relayed', 'all']).default('relayed') }).strict()).optional(),
+          source: z.record(z.string(), z.unknown()).optional(),
+          datasets: z.array(name).min(1).optional(),
         })
-        .refine((s) => (s.preset === undefined) !== (s.perturbations === undefined), {
-          message: 'expected either "perturbations" or "preset", not both or neither',
+        .refine((s) => !(s.preset !== undefined && s.perturbations !== undefined), {
+          message: 'expected either "perturbations" or "preset", not both',
+        })
+        .refine((s) => s.preset !== undefined || s.perturbations !== undefined || s.source !== undefined, {
+          message: 'expected "perturbations", "preset" or "source" (what the scenario changes)',
         }),
     )
     .min(1)
@@ -75,6 +80,13 @@ export interface PerturbationConfig {
 export interface ScenarioConfig {
   name: string;
   perturbations: PerturbationConfig[];
+  /**
+   * Source parameters the scenario sets for its datasets (a list is a sweep, like a
+   * perturbation's): conditions of the traffic itself, such as the chain length.
+   */
+  source?: Record<string, ParamValue | ParamValue[]>;
+  /** The datasets the scenario runs on; all when absent. */
+  datasets?: string[];
 }
 
 export interface DetectorConfig {
@@ -198,7 +210,26 @@ export async function resolveConfig(raw: unknown, file: string, overrides: { wor
       const values = params(p.def.params, q.params, [...path, 'params'], true);
       perturbations.push({ name: q.name, module: p.module, params: values, pairs: q.pairs });
     }
-    scenarios.push({ name: s.name, perturbations });
+    const scenario: ScenarioConfig = { name: s.name, perturbations };
+    if (s.datasets !== undefined) {
+      for (const [j, n] of s.datasets.entries()) {
+        if (!c.datasets.some((d) => d.name === n)) {
+          report(['scenarios', i, 'datasets', j], `no dataset named ${JSON.stringify(n)}; expected one of ${c.datasets.map((d) => d.name).join(', ')}`);
+        }
+      }
+      scenario.datasets = s.datasets;
+    }
+    if (s.source !== undefined) {
+      // Checked against the source of every dataset the scenario runs on.
+      const names = new Set(s.datasets ?? datasets.map((d) => d.name));
+      for (const d of datasets.filter((x) => names.has(x.name))) {
+        const def = (await loadPlugin('source', d.module)) as { params: ParamSpecs };
+        const all = params(def.params, s.source, ['scenarios', i, 'source'], true);
+        // Only what the scenario names: the rest stays as each dataset set it.
+        scenario.source = Object.fromEntries(Object.keys(s.source).filter((k) => k in all).map((k) => [k, all[k]]));
+      }
+    }
+    scenarios.push(scenario);
   }
   unique(scenarios.map((s) => s.name), (i) => ['scenarios', i, 'name'], 'scenario name');
 

@@ -19,9 +19,11 @@ export interface Setting {
   scenario: string;
   /** Column label: the swept values, e.g. "ratio=0.5", or "none" for an empty scenario. */
   label: string;
-  /** Every parameter of every step, keyed "<perturbation>.<param>". */
+  /** Every parameter of every step, keyed "<perturbation>.<param>", and "source.<param>". */
   values: Record<string, ParamValue>;
   steps: PerturbationStep[];
+  /** Source parameters the setting overrides in its datasets. */
+  source: Record<string, ParamValue>;
 }
 
 /** A unit of work: one chunk of pairs of one dataset under one setting, scored by every detector. */
@@ -49,10 +51,13 @@ function stepKey(steps: PerturbationConfig[], j: number): string {
 
 export function expandScenario(scenario: RunConfig['scenarios'][number]): Setting[] {
   const steps = scenario.perturbations;
+  const SOURCE = -1; // the step index of the source's axes
   const axes: { step: number; key: string; values: ParamValue[] }[] = [];
+  for (const [key, v] of Object.entries(scenario.source ?? {})) if (Array.isArray(v)) axes.push({ step: SOURCE, key, values: v });
   steps.forEach((s, j) => {
     for (const [key, v] of Object.entries(s.params)) if (Array.isArray(v)) axes.push({ step: j, key, values: v });
   });
+  const axisName = (step: number) => (step === SOURCE ? 'source' : stepKey(steps, step));
   const settings: Setting[] = [];
   const choose = (axis: number, picked: ParamValue[]) => {
     if (axis < axes.length) {
@@ -67,17 +72,23 @@ export function expandScenario(scenario: RunConfig['scenarios'][number]): Settin
       }
       return { name: s.name, module: s.module, params, pairs: s.pairs, position: j };
     });
+    const source: Record<string, ParamValue> = {};
+    for (const [key, v] of Object.entries(scenario.source ?? {})) {
+      const a = axes.findIndex((x) => x.step === SOURCE && x.key === key);
+      source[key] = a >= 0 ? picked[a] : (v as ParamValue);
+    }
     const values: Record<string, ParamValue> = {};
+    for (const [key, v] of Object.entries(source)) values[`source.${key}`] = v;
     concrete.forEach((s, j) => {
       for (const [key, v] of Object.entries(s.params)) values[`${stepKey(steps, j)}.${key}`] = v;
     });
     const multi = new Set(axes.map((a) => a.step)).size > 1;
     const label = axes.length
-      ? axes.map((a, i) => `${multi ? `${stepKey(steps, a.step)}.` : ''}${a.key}=${String(picked[i])}`).join(', ')
-      : steps.length
+      ? axes.map((a, i) => `${multi ? `${axisName(a.step)}.` : ''}${a.key}=${String(picked[i])}`).join(', ')
+      : steps.length || Object.keys(source).length
         ? scenario.name
         : 'none';
-    settings.push({ scenario: scenario.name, label, values, steps: concrete });
+    settings.push({ scenario: scenario.name, label, values, steps: concrete, source });
   };
   choose(0, []);
   return settings;
@@ -87,7 +98,12 @@ export function makePlan(c: RunConfig): Plan {
   const groups: Group[] = [];
   for (const dataset of c.datasets) {
     for (const scenario of c.scenarios) {
-      for (const setting of expandScenario(scenario)) groups.push({ dataset, setting });
+      if (scenario.datasets && !scenario.datasets.includes(dataset.name)) continue;
+      for (const setting of expandScenario(scenario)) {
+        // A setting that changes the traffic gets its own copy of the dataset's parameters.
+        const d = Object.keys(setting.source).length ? { ...dataset, params: { ...dataset.params, ...setting.source } } : dataset;
+        groups.push({ dataset: d, setting });
+      }
     }
   }
   const tasks: Task[] = [];

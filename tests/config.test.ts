@@ -139,4 +139,37 @@ describe('plan', () => {
     const c = await resolveConfig(raw, 'x.json');
     expect(expandScenario(c.scenarios[0]).map((s) => [s.scenario, s.label])).toEqual([['unperturbed', 'none']]);
   });
+
+  it('sweeps source parameters in a scenario, on the datasets it names only', async () => {
+    const raw = {
+      ...base(),
+      datasets: [
+        { name: 'near', positives: 2, negatives: 2, params: { rttUpMedian: 0.01 } },
+        { name: 'far', positives: 2, negatives: 2 },
+      ],
+      scenarios: [
+        { name: 'plain', perturbations: [] },
+        { name: 'down-rtt', datasets: ['near'], source: { rttDownMedian: [0.05, 0.4] } },
+      ],
+    };
+    const plan = makePlan(await resolveConfig(raw, 'x.json'));
+    // near: plain + 2 sweep levels; far: plain only (the sweep is restricted to near).
+    expect(plan.groups.map((g) => [g.dataset.name, g.setting.scenario, g.setting.label])).toEqual([
+      ['near', 'plain', 'none'],
+      ['near', 'down-rtt', 'rttDownMedian=0.05'],
+      ['near', 'down-rtt', 'rttDownMedian=0.4'],
+      ['far', 'plain', 'none'],
+    ]);
+    // The sweep sets its own parameter and keeps what the dataset set.
+    expect(plan.groups[2].dataset.params).toMatchObject({ rttUpMedian: 0.01, rttDownMedian: 0.4 });
+    expect(plan.groups[0].dataset.params.rttDownMedian).toBe(0.06);
+    expect(plan.groups[2].setting.values).toEqual({ 'source.rttDownMedian': 0.4 });
+  });
+
+  it('refuses a scenario naming an unknown dataset or source parameter', async () => {
+    const raw = { ...base(), scenarios: [{ name: 's', datasets: ['ssh', 'tcp'], source: { rttDown: 1 } }] };
+    const lines = (await refusal(raw)).split('\n');
+    expect(lines).toContain('cfg.json: scenarios[0].datasets[1]: no dataset named "tcp"; expected one of ssh');
+    expect(lines.some((l) => l.startsWith('cfg.json: scenarios[0].source.rttDown: unknown parameter; expected one of duration,'))).toBe(true);
+  });
 });
