@@ -341,3 +341,19 @@ describe('delay', () => {
     }
   });
 });
+
+describe('first-packets', () => {
+  it('keeps the first N packets of the connections it names, in order', async () => {
+    const { default: window, firstPackets } = await import('../perturbations/first-packets/index.js');
+    const f: Flow = { t: Float64Array.from([1, 2, 3, 4]), size: Int32Array.from([36, 0, 36, 52]), dir: Uint8Array.from([0, 1, 0, 1]) };
+    const cut = firstPackets(f, 3);
+    expect(Array.from(cut.t)).toEqual([1, 2, 3]);
+    expect(Array.from(cut.size)).toEqual([36, 0, 36]);
+    expect(Array.from(cut.dir)).toEqual([0, 1, 0]);
+    expect(firstPackets(f, 4)).toBe(f); // nothing to cut
+    const pair: FlowPair = { incoming: f, outgoing: copyFlow(f), relayed: true, meta: { dataset: 'hand', index: 0, kind: 'hand' } };
+    const out = window.apply(pair, { packets: 2, hop: 'outgoing' }, rngFor(1, 'x', 0));
+    expect(out.incoming).toBe(f);
+    expect(Array.from(out.outgoing.t)).toEqual([1, 2]);
+  });
+});
