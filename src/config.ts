@@ -2,12 +2,11 @@
  * The run configuration: one JSON file. Validation happens before any work starts and
  * reports every problem as one line naming the file, the JSON path and what was expected.
  */
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, resolve } from 'node:path';
-import { type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
 import { z } from 'zod';
 import { UserError, jsonPath } from './errors.js';
+import { readJson } from './json.js';
 import { type ParamSpecs, type ParamValue, checkParams } from './params.js';
 import { PRESETS } from './presets.js';
 import { type PluginKind, loadPlugin, resolvePlugin } from './registry.js';
@@ -110,40 +109,13 @@ export interface RunConfig {
   detectors: DetectorConfig[];
 }
 
-/** Line and column of a character offset, for JSON syntax errors. */
-function lineCol(text: string, pos: number): string {
-  const before = text.slice(0, pos);
-  const line = before.split('\n').length;
-  return `line ${line}, column ${pos - before.lastIndexOf('\n')}`;
-}
-
-function parseJson(file: string, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    // JSON.parse does not always say where; jsonc-parser does, in strict mode.
-    const errors: ParseError[] = [];
-    parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
-    const first = errors[0];
-    const where = first ? `${lineCol(text, first.offset)}: ` : '';
-    const what = first ? printParseErrorCode(first.error) : 'not valid JSON';
-    throw new UserError(`${file}: ${where}invalid JSON: ${what}`);
-  }
-}
-
 export function defaultWorkers(): number {
   return Math.max(1, Math.min(availableParallelism(), 8));
 }
 
 /** Reads, validates and resolves a config file. Throws one UserError listing every problem. */
 export async function loadConfig(file: string, overrides: { workers?: number } = {}): Promise<RunConfig> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(`${file}: cannot read the config: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return resolveConfig(parseJson(file, text), file, overrides);
+  return resolveConfig(readJson(file, 'the config'), file, overrides);
 }
 
 /** Validates an already parsed config; `file` names it in errors and anchors module paths. */

@@ -4,11 +4,11 @@
  * take float32 [batch, 8, columns] and give one logit (or score) per pair; higher means
  * "more likely relayed".
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError, jsonPath } from './errors.js';
 import { type Layout, extract, layoutFor } from './features.js';
+import { readJson } from './json.js';
 import { type AnyDetector, type ScoreContext, defineDetector } from './plugin.js';
 
 const manifestSchema = z.strictObject({
@@ -28,13 +28,7 @@ const manifestSchema = z.strictObject({
 export type Manifest = z.infer<typeof manifestSchema>;
 
 export function readManifest(path: string): Manifest {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${path}: cannot read the model manifest: ${(e as Error).message.split('\n')[0]}`);
-  }
-  const r = manifestSchema.safeParse(raw);
+  const r = manifestSchema.safeParse(readJson(path, 'the model manifest'));
   if (!r.success) {
     throw new UserError(r.error.issues.map((i) => `${path}: ${jsonPath(i.path)}: ${i.message}`).join('\n'));
   }
