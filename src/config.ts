@@ -9,6 +9,7 @@ import { UserError, jsonPath } from './errors.js';
 import { readJson } from './json.js';
 import { type ParamSpecs, type ParamValue, checkParams } from './params.js';
 import { PRESETS } from './presets.js';
+import type { AnySource } from './source.js';
 import { type PluginKind, loadPlugin, resolvePlugin } from './registry.js';
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-"');
@@ -30,8 +31,8 @@ const configSchema = z.strictObject({
       z.strictObject({
         name,
         source: z.string().min(1).default('synthetic-ssh'),
-        positives: z.number().int().min(1),
-        negatives: z.number().int().min(1),
+        positives: z.number().int().min(1).optional(),
+        negatives: z.number().int().min(1).optional(),
         params: z.record(z.string(), z.unknown()).optional(),
       }),
     )
@@ -64,7 +65,10 @@ export interface DatasetConfig {
   module: string;
   positives: number;
   negatives: number;
+  /** Path parameters resolved to absolute paths, ready for the source. */
   params: Record<string, ParamValue>;
+  /** The parameters as the config wrote them (paths relative to it), for the results' config.json. */
+  given: Record<string, ParamValue>;
 }
 
 export interface PerturbationConfig {
@@ -158,8 +162,35 @@ export async function resolveConfig(raw: unknown, file: string, overrides: { wor
   for (const [i, d] of c.datasets.entries()) {
     const p = await plugin('source', d.source, ['datasets', i, 'source']);
     if (!p) continue;
-    const values = params(p.def.params, d.params, ['datasets', i, 'params'], false) as Record<string, ParamValue>;
-    datasets.push({ name: d.name, source: d.source, module: p.module, positives: d.positives, negatives: d.negatives, params: values });
+    const source = p.def as AnySource;
+    const given = params(source.params, d.params, ['datasets', i, 'params'], false) as Record<string, ParamValue>;
+    const values = { ...given };
+    for (const [k, spec] of Object.entries(source.params)) {
+      if (spec.type === 'path' && values[k] !== '') values[k] = resolve(baseDir, String(values[k]));
+    }
+    let { positives, negatives } = d;
+    if (source.count) {
+      // A recorded dataset knows how many pairs it has; a config may ask for fewer.
+      let have: { positives: number; negatives: number };
+      try {
+        have = await source.count(values);
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        report(['datasets', i, 'params'], e.message);
+        continue;
+      }
+      for (const [key, n] of [['positives', positives], ['negatives', negatives]] as const) {
+        if (n !== undefined && n > have[key]) report(['datasets', i, key], `the dataset has ${have[key]} ${key === 'positives' ? 'relayed' : 'non-relayed'} pairs; expected at most that`);
+      }
+      positives ??= have.positives;
+      negatives ??= have.negatives;
+    }
+    if (positives === undefined || negatives === undefined || positives < 1 || negatives < 1) {
+      const key = positives === undefined || positives < 1 ? 'positives' : 'negatives';
+      report(['datasets', i, key], source.count ? `the dataset has no ${key === 'positives' ? 'relayed' : 'non-relayed'} pairs` : 'required: the number of pairs to generate (an integer >= 1)');
+      continue;
+    }
+    datasets.push({ name: d.name, source: d.source, module: p.module, positives, negatives, params: values, given });
   }
   unique(c.datasets.map((d) => d.name), (i) => ['datasets', i, 'name'], 'dataset name');
 
@@ -211,6 +242,14 @@ export async function resolveConfig(raw: unknown, file: string, overrides: { wor
     if (!p) continue;
     const values = params(p.def.params, d.params, ['detectors', i, 'params'], false) as Record<string, ParamValue>;
     detectors.push({ label: d.label ?? d.name, name: d.name, module: p.module, params: values });
+    if ((p.def as { mark?: unknown }).mark) {
+      for (const [j, ds] of datasets.entries()) {
+        const src = (await loadPlugin('source', ds.module)) as AnySource;
+        if (src.recorded) {
+          report(['detectors', i, 'name'], `${d.name} is an active detector: it marks traffic upstream of the stepping stone, which dataset ${JSON.stringify(ds.name)} (datasets[${j}], recorded by ${ds.source}) cannot have; run it on generated datasets only`);
+        }
+      }
+    }
   }
   unique(c.detectors.map((d) => d.label ?? d.name), (i) => ['detectors', i, 'label'], 'detector label', 'set a distinct "label" on each use of a detector');
 
@@ -235,7 +274,7 @@ export function publicConfig(c: RunConfig): unknown {
   const { workers: _workers, ...rest } = c;
   return {
     ...rest,
-    datasets: c.datasets.map(({ module: _m, ...d }) => d),
+    datasets: c.datasets.map(({ module: _m, given, params: _p, ...d }) => ({ ...d, params: given })),
     scenarios: c.scenarios.map((s) => ({ ...s, perturbations: s.perturbations.map(({ module: _m, ...p }) => p) })),
     detectors: c.detectors.map(({ module: _m, ...d }) => d),
   };

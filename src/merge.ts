@@ -17,7 +17,7 @@ export function configFromResults(dir: string): RunConfig {
   return {
     ...pub,
     workers: 1,
-    datasets: pub.datasets.map((d) => ({ ...d, module: '' })),
+    datasets: pub.datasets.map((d) => ({ ...d, module: '', given: d.params })),
     scenarios: pub.scenarios.map((s) => ({ ...s, perturbations: s.perturbations.map((p) => ({ ...p, module: '' })) })),
     detectors: pub.detectors.map((d) => ({ ...d, module: '' })),
   };

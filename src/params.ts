@@ -9,7 +9,10 @@ export type ParamSpec =
   | { type: 'number'; default: number; min?: number; max?: number; description: string; unit?: string }
   | { type: 'integer'; default: number; min?: number; max?: number; description: string; unit?: string }
   | { type: 'boolean'; default: boolean; description: string }
-  | { type: 'enum'; values: readonly string[]; default: string; description: string };
+  | { type: 'enum'; values: readonly string[]; default: string; description: string }
+  | { type: 'string'; default: string; description: string }
+  /** A file, relative to the config file that names it; '' for none. */
+  | { type: 'path'; default: string; description: string };
 
 export type ParamSpecs = Record<string, ParamSpec>;
 
@@ -24,7 +27,9 @@ export type ParamsOf<S extends ParamSpecs> = string extends keyof S
         ? boolean
         : S[K] extends { type: 'enum'; values: readonly (infer V)[] }
           ? V
-          : number;
+          : S[K] extends { type: 'string' | 'path' }
+            ? string
+            : number;
     };
 
 function valueSchema(spec: ParamSpec): z.ZodType<ParamValue> {
@@ -40,6 +45,9 @@ function valueSchema(spec: ParamSpec): z.ZodType<ParamValue> {
       return z.boolean();
     case 'enum':
       return z.enum(spec.values as [string, ...string[]]);
+    case 'string':
+    case 'path':
+      return z.string();
   }
 }
 
@@ -58,6 +66,10 @@ export function describeType(spec: ParamSpec): string {
       return 'true or false';
     case 'enum':
       return `one of ${spec.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'string':
+      return 'a string';
+    case 'path':
+      return 'a file path (relative to the config file)';
   }
 }
 

@@ -19,6 +19,17 @@ export interface SourceDefinition<S extends ParamSpecs = ParamSpecs> {
   params: S;
   /** Rebuilds one pair from the request alone (synthetic sources regenerate it from seeds). */
   pair(req: PairRequest, params: ParamsOf<S>): FlowPair;
+  /**
+   * Recorded sources (captures) only: how many relayed and non-relayed pairs the data
+   * holds; a dataset of such a source may then leave `positives` and `negatives` out.
+   * Throws a UserError naming the file when the data cannot be read.
+   */
+  count?(params: ParamsOf<S>): { positives: number; negatives: number } | Promise<{ positives: number; negatives: number }>;
+  /**
+   * True when the pairs were recorded rather than generated: nothing upstream of the
+   * monitor can be changed, so active detectors cannot mark them.
+   */
+  recorded?: boolean;
 }
 
 export function defineSource<S extends ParamSpecs>(s: Omit<SourceDefinition<S>, 'kind'>): SourceDefinition<S> {
