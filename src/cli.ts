@@ -9,6 +9,7 @@ import { ownPackage } from './fsutil.js';
 import { listPlugins } from './list.js';
 import { writeResults } from './outputs.js';
 import { progressReporter } from './progress.js';
+import { writeReport } from './report/index.js';
 import { Journal } from './journal.js';
 import { mergeShards, writeMergedJournal } from './merge.js';
 import { fingerprint, parseShard, runConfig } from './runner.js';
@@ -105,6 +106,24 @@ function reportCells(summary: Summary, wall: number, where: string): void {
     process.exitCode = 1;
   }
 }
+
+program
+  .command('report')
+  .description('write paper-ready outputs of a results folder: LaTeX tables, SVG plots and an HTML page')
+  .argument('<dir>', 'results folder written by bench or merge')
+  .option('-o, --out <dir>', 'report folder (default: the results folder)')
+  .option('--ci', 'LaTeX tables: give each entry its bootstrap interval')
+  .option('--min-fpr <f>', 'lower end of the ROC plots\' FPR axis (default 1e-4, or 1/negatives when that is larger)', (v) => {
+    const n = Number(v);
+    if (!(n > 0 && n < 1)) throw new InvalidArgumentError('expected a number between 0 and 1');
+    return n;
+  })
+  .action(async (dir, opts) => {
+    const started = performance.now();
+    const r = await writeReport(dir, { out: opts.out, ci: Boolean(opts.ci), minFpr: opts.minFpr });
+    const wall = ((performance.now() - started) / 1000).toFixed(1);
+    process.stderr.write(`report in ${wall} s: tables.tex, index.html and ${r.plots} plots in ${r.out}\n`);
+  });
 
 program
   .command('export')
