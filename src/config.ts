@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { UserError, jsonPath } from './errors.js';
 import { readJson } from './json.js';
 import { type ParamSpecs, type ParamValue, checkParams } from './params.js';
+import { expandScenario } from './plan.js';
 import { PRESETS } from './presets.js';
 import type { AnySource } from './source.js';
 import { type PluginKind, loadPlugin, resolvePlugin } from './registry.js';
@@ -168,6 +169,13 @@ export async function resolveConfig(raw: unknown, file: string, overrides: { wor
     for (const [k, spec] of Object.entries(source.params)) {
       if (spec.type === 'path' && values[k] !== '') values[k] = resolve(baseDir, String(values[k]));
     }
+    try {
+      source.check?.(values);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      report(['datasets', i, 'params'], e.message);
+      continue;
+    }
     let { positives, negatives } = d;
     if (source.count) {
       // A recorded dataset knows how many pairs it has; a config may ask for fewer.
@@ -230,6 +238,16 @@ export async function resolveConfig(raw: unknown, file: string, overrides: { wor
         const all = params(def.params, s.source, ['scenarios', i, 'source'], true);
         // Only what the scenario names: the rest stays as each dataset set it.
         scenario.source = Object.fromEntries(Object.keys(s.source).filter((k) => k in all).map((k) => [k, all[k]]));
+        const src = def as AnySource;
+        for (const setting of expandScenario(scenario)) {
+          try {
+            src.check?.({ ...d.params, ...setting.source });
+          } catch (e) {
+            if (!(e instanceof UserError)) throw e;
+            report(['scenarios', i, 'source'], `on dataset ${JSON.stringify(d.name)} at ${setting.label}: ${e.message}`);
+            break;
+          }
+        }
       }
     }
     scenarios.push(scenario);

@@ -20,6 +20,12 @@ export interface SourceDefinition<S extends ParamSpecs = ParamSpecs> {
   /** Rebuilds one pair from the request alone (synthetic sources regenerate it from seeds). */
   pair(req: PairRequest, params: ParamsOf<S>): FlowPair;
   /**
+   * Checks rules that span several parameters (one parameter's range is checked from its
+   * declaration); throws a UserError saying what is wrong. Called on every combination a
+   * config asks for, before any work starts.
+   */
+  check?(params: ParamsOf<S>): void;
+  /**
    * Recorded sources (captures) only: how many relayed and non-relayed pairs the data
    * holds; a dataset of such a source may then leave `positives` and `negatives` out.
    * Throws a UserError naming the file when the data cannot be read.

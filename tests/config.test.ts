@@ -174,4 +174,17 @@ describe('plan', () => {
     expect(lines).toContain('cfg.json: scenarios[0].datasets[1]: no dataset named "tcp"; expected one of ssh');
     expect(lines.some((l) => l.startsWith('cfg.json: scenarios[0].source.rttDown: unknown parameter; expected one of duration,'))).toBe(true);
   });
+
+  it('refuses source parameters that contradict each other, in a dataset or a scenario sweep', async () => {
+    const inDataset = { ...base(), datasets: [{ name: 'ssh', positives: 2, negatives: 2, params: { chain: 2, monitor: 3 } }] };
+    expect(await refusal(inDataset)).toBe('cfg.json: datasets[0].params: synthetic-ssh: monitor 3 is past the end of a chain of 2 stepping stones');
+    const inSweep = {
+      ...base(),
+      datasets: [{ name: 'ssh', positives: 2, negatives: 2, params: { chain: 4, monitor: 2 } }],
+      scenarios: [{ name: 'chain', source: { chain: [4, 1] } }],
+    };
+    expect(await refusal(inSweep)).toBe(
+      'cfg.json: scenarios[0].source: on dataset "ssh" at chain=1: synthetic-ssh: monitor 2 is past the end of a chain of 1 stepping stones',
+    );
+  });
 });

@@ -772,10 +772,11 @@ describe('presets', () => {
     expect(lossy.scenarios[0].perturbations[0]).toMatchObject({ name: 'loss', pairs: 'all', params: { rto: 0.2, maxRetries: 6 } });
   });
 
-  it('refuses both "preset" and "perturbations", neither, or an unknown preset, naming scenarios[0]', async () => {
-    const both = `cfg.json: scenarios[0]: expected either "perturbations" or "preset", not both or neither`;
-    expect(await refusal(config({ preset: 'nagle', perturbations: [{ name: 'chaff' }] }))).toBe(both);
-    expect(await refusal(config({}))).toBe(both);
+  it('refuses both "preset" and "perturbations", neither (nor "source"), or an unknown preset, naming scenarios[0]', async () => {
+    expect(await refusal(config({ preset: 'nagle', perturbations: [{ name: 'chaff' }] }))).toBe(
+      'cfg.json: scenarios[0]: expected either "perturbations" or "preset", not both',
+    );
+    expect(await refusal(config({}))).toBe('cfg.json: scenarios[0]: expected "perturbations", "preset" or "source" (what the scenario changes)');
     expect(await refusal(config({ preset: 'nope' }))).toBe(
       'cfg.json: scenarios[0].preset: unknown preset "nope"; expected one of paper-chaff, paper-delay, sparse-delay, chaff-arrivals, lossy-path, nagle',
     );

@@ -1,27 +1,44 @@
 /**
  * Synthetic interactive SSH sessions seen at a stepping stone S.
  *
- * Positives: one user session relayed A (user -> S) then B (S -> target): the same
- * keystrokes appear on both connections, re-encrypted, with per-hop delays.
- * Negatives: an incoming session and an unrelated outgoing session at S that overlap in
- * time. The incoming one either ends at S (a local login) or is itself relayed somewhere
- * unobserved, so that its own statistics cannot give the label away.
+ * Positives: one user session relayed through a chain of stepping stones, S among them:
+ * the same keystrokes appear on S's incoming and outgoing connections, re-encrypted,
+ * with per-hop delays. A share of them may be bulk copies relayed through the chain.
+ * Negatives: an incoming session and an unrelated outgoing connection at S that overlap
+ * in time. The incoming one either ends at S (a local login) or is itself relayed
+ * somewhere unobserved, so that its own statistics cannot give the label away; the
+ * outgoing one is another interactive session by default, and by choice the same user's
+ * second window, a bulk copy, a video stream or sporadic background exchanges.
+ *
+ * With every parameter at its default the pairs are byte-identical to those of the
+ * single-stepping-stone model this generalises (tests/synthetic-source.test.ts holds
+ * their digest).
  */
-import { type Flow, type FlowPair, FlowBuilder } from '../flow.js';
+import { UserError } from '../errors.js';
+import { DIR_BWD, DIR_FWD, type Flow, type FlowPair } from '../flow.js';
 import type { ParamsOf } from '../params.js';
-import { type Rng, exponential, lognormal, rngFor, uniform } from '../rng.js';
+import { type Rng, lognormal, rngFor, uniform } from '../rng.js';
 import { defineSource } from '../source.js';
+import { ChainTimer, type SessionPath } from '../traffic/chain.js';
+import { LossProcess } from '../traffic/loss.js';
+import { PacketBuilder } from '../traffic/packets.js';
 import {
   CIPHER_NAMES,
   type Cipher,
   type ConnectionView,
   DELAYED_ACK,
+  Framing,
   PTY_CHUNK,
+  ScriptBuffer,
   type SessionScript,
+  type Tunnel,
   emitConnection,
-  fifoJitter,
-  sessionScript,
+  sessionScriptInto,
+  splitCommands,
 } from '../traffic/ssh-model.js';
+import { bulkBytes, emitExchanges, emitMessages, emitRelayedBulk, emitStreaming, sshMessages } from '../traffic/transfers.js';
+
+const share = (description: string) => ({ type: 'number', default: 0, min: 0, max: 1, description }) as const;
 
 const params = {
   duration: { type: 'number', default: 60, min: 1, unit: 's', description: 'capture window length' },
@@ -36,17 +53,85 @@ const params = {
   outputSigma: { type: 'number', default: 1.6, min: 0, description: 'log-space sd of output bytes' },
   outputMax: { type: 'integer', default: 200000, min: 1, unit: 'B', description: 'largest output of one command' },
   execMean: { type: 'number', default: 0.03, min: 0, unit: 's', description: 'mean command run time before output (exponential)' },
-  rttUpMedian: { type: 'number', default: 0.04, min: 0, unit: 's', description: 'median RTT between the user and S' },
-  rttDownMedian: { type: 'number', default: 0.06, min: 0, unit: 's', description: 'median RTT from S to the end of the chain' },
-  rttSigma: { type: 'number', default: 0.5, min: 0, description: 'log-space sd of RTTs across sessions' },
-  jitter: { type: 'number', default: 0.002, min: 0, unit: 's', description: 'per-packet network jitter (|normal| sd), FIFO' },
+  rttUpMedian: { type: 'number', default: 0.04, min: 0, unit: 's', description: 'median RTT between the user and S (split evenly over the hops up to S unless hopRttMedian is set)' },
+  rttDownMedian: { type: 'number', default: 0.06, min: 0, unit: 's', description: 'median RTT from S to the end of the chain (split evenly over the hops after S unless hopRttMedian is set)' },
+  rttSigma: { type: 'number', default: 0.5, min: 0, description: 'log-space sd of each hop RTT across sessions' },
+  jitter: { type: 'number', default: 0.002, min: 0, unit: 's', description: 'per-packet network jitter per hop (|normal| sd), FIFO' },
   relayMean: { type: 'number', default: 0.0005, min: 0, unit: 's', description: 'mean forwarding time at a relay (exponential)' },
   serverMean: { type: 'number', default: 0.001, min: 0, unit: 's', description: 'mean time for a server to echo a key' },
-  rateMbps: { type: 'number', default: 20, min: 0.01, unit: 'Mbit/s', description: 'bottleneck rate that paces output' },
+  rateMbps: { type: 'number', default: 20, min: 0.01, unit: 'Mbit/s', description: 'bottleneck rate that paces output and transfers' },
   hardNegativeShare: { type: 'number', default: 0.5, min: 0, max: 1, description: 'share of negatives whose incoming session is itself relayed elsewhere' },
+  chain: { type: 'integer', default: 1, min: 1, max: 8, description: 'stepping stones in the attacker\'s chain (chain + 1 connections from the user to the target)' },
+  monitor: { type: 'integer', default: 0, min: 0, max: 8, description: 'which stepping stone is S, the monitored one: 1 … chain, counted from the user; 0 = the last' },
+  hopRttMedian: { type: 'number', default: 0, min: 0, unit: 's', description: 'median RTT of every hop of the chain; 0 = derive per-hop medians from rttUpMedian and rttDownMedian' },
+  tunnel: { type: 'enum', values: ['nested', 'port-forward'], default: 'nested', description: 'nested interactive logins (a new SSH session per hop) or one end-to-end session through SSH port-forwarding tunnels' },
+  loss: { type: 'number', default: 0, min: 0, max: 0.5, description: 'probability that a transmission of a data packet is lost, on every hop (recovered by retransmission timeout)' },
+  coalesce: { type: 'number', default: 0, min: 0, unit: 's', description: 'S merges keystrokes that reach it within this window into one forwarded packet; 0 = never' },
+  bulkShare: share('share of positives that are bulk copies (scp) relayed through the chain'),
+  negSameUser: share('share of negatives: the same user\'s two windows, one logged into S, one going through S elsewhere'),
+  negBulk: share('share of negatives: an interactive incoming session beside an outgoing bulk copy (scp)'),
+  negStreaming: share('share of negatives: an interactive incoming session beside an outgoing video stream over HTTPS'),
+  negBackground: share('share of negatives: an interactive incoming session beside sporadic request/response exchanges'),
+  bulkMedian: { type: 'number', default: 5e6, min: 1, unit: 'B', description: 'median size of a bulk copy (log-normal)' },
+  bulkSigma: { type: 'number', default: 1.5, min: 0, description: 'log-space sd of bulk copy sizes' },
+  streamMbps: { type: 'number', default: 1.5, min: 0.01, unit: 'Mbit/s', description: 'median video encoding rate of a stream (log-normal, sd 0.5)' },
+  streamSegmentMin: { type: 'number', default: 2, min: 0.1, unit: 's', description: 'shortest media segment of a stream (uniform)' },
+  streamSegmentMax: { type: 'number', default: 10, min: 0.1, unit: 's', description: 'longest media segment of a stream (uniform)' },
 } as const;
 
 type P = ParamsOf<typeof params>;
+
+/** What the parameters imply for every pair, checked once per parameter set. */
+interface Setup {
+  /** Connections from the user to the end of the chain: chain + 1. */
+  hops: number;
+  /** S is stepping stone m: its incoming connection is hop m − 1, its outgoing one hop m. */
+  m: number;
+  /** Median RTT of each hop. */
+  medians: Float64Array;
+  tunnel: boolean;
+  /** Cumulative shares of the negative kinds beyond the default two. */
+  negCumulative: number[];
+  rate: number;
+}
+
+const NEG_KINDS = ['same-user', 'bulk', 'streaming', 'background'] as const;
+type NegKind = (typeof NEG_KINDS)[number] | 'unrelated';
+
+const setups = new WeakMap<object, Setup>();
+
+function setupOf(p: P): Setup {
+  const known = setups.get(p);
+  if (known) return known;
+  const m = p.monitor === 0 ? p.chain : p.monitor;
+  if (m > p.chain) throw new UserError(`synthetic-ssh: monitor ${p.monitor} is past the end of a chain of ${p.chain} stepping stones`);
+  const negShares = [p.negSameUser, p.negBulk, p.negStreaming, p.negBackground];
+  const total = negShares.reduce((a, b) => a + b, 0);
+  if (total > 1 + 1e-9) {
+    throw new UserError(`synthetic-ssh: negSameUser + negBulk + negStreaming + negBackground is ${total}; they are shares of the negatives and must sum to at most 1`);
+  }
+  if (p.streamSegmentMin > p.streamSegmentMax) {
+    throw new UserError(`synthetic-ssh: streamSegmentMin ${p.streamSegmentMin} is above streamSegmentMax ${p.streamSegmentMax}`);
+  }
+  const hops = p.chain + 1;
+  const medians = new Float64Array(hops);
+  for (let h = 0; h < hops; h++) {
+    // Without a per-hop median, the hops up to S share rttUpMedian and those after it
+    // rttDownMedian; with one stepping stone that is one hop each, as before.
+    medians[h] = p.hopRttMedian > 0 ? p.hopRttMedian : h < m ? p.rttUpMedian / m : p.rttDownMedian / (hops - m);
+  }
+  let acc = 0;
+  const setup: Setup = {
+    hops,
+    m,
+    medians,
+    tunnel: p.tunnel === 'port-forward',
+    negCumulative: negShares.map((s) => (acc += s)),
+    rate: (p.rateMbps * 1e6) / 8,
+  };
+  setups.set(p, setup);
+  return setup;
+}
 
 function pickCipher(rng: Rng): Cipher {
   // OpenSSH's default preference puts chacha20 first; servers and clients configured
@@ -55,124 +140,296 @@ function pickCipher(rng: Rng): Cipher {
   return u < 0.6 ? CIPHER_NAMES[0] : u < 0.9 ? CIPHER_NAMES[1] : CIPHER_NAMES[2];
 }
 
-function fifoAdd(base: Float64Array, extra: (i: number) => number): Float64Array {
-  const out = new Float64Array(base.length);
-  let last = -Infinity;
-  for (let i = 0; i < base.length; i++) {
-    last = Math.max(base[i] + extra(i), last);
-    out[i] = last;
-  }
-  return out;
-}
-
 /** Packets before the first key of the window would belong to a session set-up we do not model. */
 function startTime(rng: Rng): number {
   return uniform(rng, 0, 2);
 }
 
 /**
- * Scratch builders, reused from pair to pair: a flow is copied out of its builder as soon
- * as it is complete, and generation is synchronous, so two per thread suffice. Reuse
+ * Scratch storage, reused from pair to pair: a flow is copied out of its builder as soon
+ * as it is complete, and generation is synchronous, so a few per thread suffice. Reuse
  * keeps a worker's allocation (and the GC work that competes for the other core) low.
  */
-const scratch = [new FlowBuilder(4096), new FlowBuilder(4096)];
+const scratch = [new PacketBuilder(4096), new PacketBuilder(4096)];
+const scripts = [new ScriptBuffer(), new ScriptBuffer(), new ScriptBuffer()];
+const timer = new ChainTimer();
+const hopRtts = new Float64Array(9);
+const userRtt = new Float64Array(1);
+const NO_HOPS = new Float64Array(0);
+let chunkBase = new Int32Array(1024);
+let chunkSeen = new Float64Array(1024);
 
-/** The incoming connection as S, its server, sees it: the user's client is an RTT away. */
-function incomingView(rng: Rng, sendAt: Float64Array, replyAt: Float64Array, rttUp: number, p: P): ConnectionView {
-  return {
-    cipher: pickCipher(rng),
-    sendAt,
-    replyAt,
-    clientAckLag: rttUp + DELAYED_ACK,
-    clientQuickAckLag: rttUp,
-    serverAcksAtS: true,
-    rate: (p.rateMbps * 1e6) / 8,
-  };
+/** How many bytes of SSH framing an output chunk gains at most, for loss on hops beyond S. */
+const CHUNK_FRAMING = 64;
+
+/** RTTs of every hop of the chain, drawn in order from the user's side. */
+function drawChain(rng: Rng, p: P, setup: Setup): SessionPath {
+  for (let h = 0; h < setup.hops; h++) hopRtts[h] = lognormal(rng, setup.medians[h], p.rttSigma);
+  return { up: hopRtts.subarray(0, setup.m), down: hopRtts.subarray(setup.m, setup.hops) };
 }
 
-/** Both connections of a session relayed through S, as S sees them, in capture windows. */
-function relayedSession(rng: Rng, s: SessionScript, p: P): { incoming: Flow; outgoing: Flow } {
-  const rttUp = lognormal(rng, p.rttUpMedian, p.rttSigma);
-  const rttDown = lognormal(rng, p.rttDownMedian, p.rttSigma);
-  const rate = (p.rateMbps * 1e6) / 8;
-  const aSend = fifoAdd(s.t, () => rttUp / 2);
-  fifoJitter(aSend, p.jitter, rng);
-  const bSend = fifoAdd(aSend, () => exponential(rng, p.relayMean));
-  const bReply = fifoAdd(bSend, () => rttDown + exponential(rng, p.serverMean));
-  fifoJitter(bReply, p.jitter, rng);
-  const aReply = fifoAdd(bReply, () => exponential(rng, p.relayMean));
+function script(rng: Rng, p: P, buf: ScriptBuffer): SessionScript {
+  return sessionScriptInto(rng, p, startTime(rng), p.duration, buf);
+}
+
+function capture(b: PacketBuilder, p: P): Flow {
+  return b.build(0, p.duration);
+}
+
+/** Sizes on hop h of the chain: its own SSH framing, or the tunnel's (the last hop carries it bare). */
+function tunnelOn(setup: Setup, e2e: Cipher | null, hop: number): Tunnel | null {
+  return e2e === null ? null : { e2e, wrapped: hop < setup.hops - 1 };
+}
+
+const WANT_IN = 1;
+const WANT_OUT = 2;
+
+/**
+ * Both connections at S of a session relayed through it, in capture windows; only those
+ * `want` names are built (the other still takes its random draws).
+ */
+function relayedSession(
+  rng: Rng,
+  s: SessionScript,
+  p: P,
+  setup: Setup,
+  path: SessionPath,
+  want: number,
+): { incoming: Flow | null; outgoing: Flow | null } {
+  // With only the outgoing connection wanted, nothing is drawn after it: the echoes S
+  // would forward on the incoming one are left out.
+  timer.run(rng, s, path, p, (want & WANT_IN) !== 0);
+  const n = s.t.length;
+  const lossy = p.loss > 0;
 
   // Where each key's output chunks start in a flat array of chunk times.
-  const chunkBase = new Int32Array(s.t.length + 1);
-  for (let i = 0; i < s.t.length; i++) chunkBase[i + 1] = chunkBase[i] + Math.ceil(s.output[i] / PTY_CHUNK);
-  const seenOnB = new Float64Array(chunkBase[s.t.length]);
+  if (chunkBase.length < n + 1) chunkBase = new Int32Array(2 * n + 2);
+  chunkBase[0] = 0;
+  for (let i = 0; i < n; i++) chunkBase[i + 1] = chunkBase[i] + Math.ceil(s.output[i] / PTY_CHUNK);
+  if (chunkSeen.length < chunkBase[n]) chunkSeen = new Float64Array(2 * chunkBase[n]);
+  const base = chunkBase;
+  const seen = chunkSeen;
 
   const outgoing = scratch[0].reset();
+  const outCipher = pickCipher(rng);
+  const e2e = setup.tunnel ? pickCipher(rng) : null;
   const bView: ConnectionView = {
-    cipher: pickCipher(rng),
-    sendAt: bSend,
-    replyAt: bReply,
+    cipher: outCipher,
+    sendAt: timer.outSend,
+    replyAt: timer.outReply,
     clientAckLag: DELAYED_ACK,
     clientQuickAckLag: 0.0001,
     serverAcksAtS: false,
-    rate,
+    rate: setup.rate,
+    tunnel: tunnelOn(setup, e2e, setup.m),
+    keyLead: timer.lead,
+    echoLead: timer.lead,
+    sendLost: timer.outSendLost,
+    rto: timer.outRto,
+    outputLoss: lossy ? new LossProcess(rng, p.loss) : null,
   };
-  emitConnection(
-    outgoing,
-    s,
-    bView,
-    (i) => bReply[i] + s.exec[i],
-    (i, c, t) => {
-      seenOnB[chunkBase[i] + c] = t;
-    },
-  );
+  const replied = timer.replyDelivered;
+  const ready =
+    lossy && path.down.length > 1
+      ? (i: number, c: number) => timer.outputReady(replied[i] + s.exec[i], Math.min(PTY_CHUNK, s.output[i] - c * PTY_CHUNK) + CHUNK_FRAMING)
+      : (i: number) => replied[i] + s.exec[i];
+  emitConnection(outgoing, s, bView, ready, (i, c, t) => {
+    seen[base[i] + c] = t;
+  });
+  const outFlow = want & WANT_OUT ? capture(outgoing, p) : null;
+
+  if (!(want & WANT_IN)) return { incoming: null, outgoing: outFlow };
+  const inCipher = pickCipher(rng);
+  const rttIn = path.up[path.up.length - 1];
   const incoming = scratch[1].reset();
+  const aView: ConnectionView = {
+    cipher: inCipher,
+    sendAt: timer.inSeen,
+    replyAt: timer.inReply,
+    clientAckLag: rttIn + DELAYED_ACK,
+    clientQuickAckLag: rttIn,
+    serverAcksAtS: true,
+    rate: setup.rate,
+    tunnel: tunnelOn(setup, e2e, setup.m - 1),
+    echoLead: timer.lead,
+    replyLost: timer.inReplyLost,
+    rto: timer.inRto,
+    outputLoss: lossy ? new LossProcess(rng, p.loss) : null,
+  };
   const relayOut = p.relayMean;
-  emitConnection(incoming, s, incomingView(rng, aSend, aReply, rttUp, p), (i, c) => seenOnB[chunkBase[i] + c] + relayOut);
-  return { incoming: capture(incoming, p), outgoing: capture(outgoing, p) };
+  emitConnection(incoming, s, aView, (i, c) => seen[base[i] + c] + relayOut);
+  return { incoming: capture(incoming, p), outgoing: outFlow };
 }
 
-/** An incoming session whose shell runs on S itself. */
-function localSession(rng: Rng, s: SessionScript, p: P): Flow {
-  const rttUp = lognormal(rng, p.rttUpMedian, p.rttSigma);
-  const aSend = fifoAdd(s.t, () => rttUp / 2);
-  fifoJitter(aSend, p.jitter, rng);
-  const aReply = fifoAdd(aSend, () => exponential(rng, p.serverMean));
+/** An incoming session whose shell runs on S itself; its client is `rtt` away. */
+function localSession(rng: Rng, s: SessionScript, p: P, setup: Setup, rtt: number): Flow {
+  userRtt[0] = rtt;
+  timer.run(rng, s, { up: userRtt, down: NO_HOPS }, p);
   const b = scratch[0].reset();
-  emitConnection(b, s, incomingView(rng, aSend, aReply, rttUp, p), (i) => aReply[i] + s.exec[i]);
+  const reply = timer.inReply;
+  const view: ConnectionView = {
+    cipher: pickCipher(rng),
+    sendAt: timer.inSeen,
+    replyAt: reply,
+    clientAckLag: rtt + DELAYED_ACK,
+    clientQuickAckLag: rtt,
+    serverAcksAtS: true,
+    rate: setup.rate,
+    replyLost: timer.inReplyLost,
+    rto: timer.inRto,
+    outputLoss: p.loss > 0 ? new LossProcess(rng, p.loss) : null,
+  };
+  emitConnection(b, s, view, (i) => reply[i] + s.exec[i]);
   return capture(b, p);
 }
 
-function capture(b: FlowBuilder, p: P): Flow {
-  return b.build(0, p.duration);
+/** The RTT of a client one hop from S, distributed as the attacker's hop into S. */
+function clientRtt(rng: Rng, p: P, setup: Setup): number {
+  return lognormal(rng, setup.medians[setup.m - 1], p.rttSigma);
+}
+
+/** The RTT of a peer S connects to, distributed as the attacker's hop out of S. */
+function peerRtt(rng: Rng, p: P, setup: Setup): number {
+  return lognormal(rng, setup.medians[setup.m], p.rttSigma);
+}
+
+/** The same user's two windows: one logged into S, the other through S and the chain beyond. */
+function sameUserPair(rng: Rng, p: P, setup: Setup): { incoming: Flow; outgoing: Flow } {
+  const user = script(rng, p, scripts[0]);
+  const [here, there] = splitCommands(rng, user, SAME_USER_SWITCH, scripts[1], scripts[2]);
+  // Both windows run on one client host: the same hop into S.
+  const rtt = clientRtt(rng, p, setup);
+  const incoming = localSession(rng, here, p, setup, rtt);
+  const down = new Float64Array(setup.hops - setup.m);
+  for (let h = setup.m; h < setup.hops; h++) down[h - setup.m] = lognormal(rng, setup.medians[h], p.rttSigma);
+  userRtt[0] = rtt;
+  const outgoing = relayedSession(rng, there, p, setup, { up: userRtt, down }, WANT_OUT).outgoing!;
+  return { incoming, outgoing };
+}
+
+/** Chance that the user turns to the other window after a command. */
+const SAME_USER_SWITCH = 0.5;
+
+/** A connection S opened for a bulk copy to or from a peer (scp run on S). */
+function bulkCopy(rng: Rng, p: P, setup: Setup): Flow {
+  const rtt = peerRtt(rng, p, setup);
+  const start = uniform(rng, 0, p.duration / 2);
+  const bytes = bulkBytes(rng, p.bulkMedian, p.bulkSigma, setup.rate, p.duration - start);
+  const upload = rng() < 0.5;
+  const frame = new Framing(pickCipher(rng));
+  const { data, count } = sshMessages(bytes);
+  const b = scratch[0].reset();
+  const link = {
+    frame,
+    rate: setup.rate,
+    rtt,
+    dataDir: upload ? DIR_FWD : DIR_BWD,
+    sSends: upload,
+    loss: p.loss > 0 ? new LossProcess(rng, p.loss) : null,
+    end: p.duration,
+  };
+  emitMessages(b, link, new Float64Array(count).fill(start), data, count, null);
+  return capture(b, p);
+}
+
+/** A video player on S streaming from a server over HTTPS. */
+function streaming(rng: Rng, p: P, setup: Setup): Flow {
+  const rtt = peerRtt(rng, p, setup);
+  const bitrate = (lognormal(rng, p.streamMbps, 0.5) * 1e6) / 8;
+  const segment = uniform(rng, p.streamSegmentMin, p.streamSegmentMax);
+  const fresh = rng() < 0.5;
+  const start = fresh ? startTime(rng) : uniform(rng, 0, segment);
+  const b = scratch[0].reset();
+  emitStreaming(b, rng, { rate: setup.rate, rtt, serverMean: 0.01, end: p.duration, start, bitrate, segment, fresh });
+  return capture(b, p);
+}
+
+/** Sporadic request/response exchanges S makes on a persistent TLS connection. */
+function background(rng: Rng, p: P, setup: Setup): Flow {
+  const rtt = peerRtt(rng, p, setup);
+  const start = uniform(rng, 0, 10);
+  const b = scratch[0].reset();
+  emitExchanges(b, rng, { rate: setup.rate, rtt, serverMean: 0.02, end: p.duration }, start);
+  return capture(b, p);
+}
+
+/** A bulk copy relayed through the chain (scp through the stepping stones). */
+function relayedBulk(rng: Rng, p: P, setup: Setup): { incoming: Flow; outgoing: Flow } {
+  const path = drawChain(rng, p, setup);
+  const start = uniform(rng, 0, p.duration / 2);
+  const bytes = bulkBytes(rng, p.bulkMedian, p.bulkSigma, setup.rate, p.duration - start);
+  const upload = rng() < 0.5;
+  const outCipher = pickCipher(rng);
+  const e2e = setup.tunnel ? pickCipher(rng) : null;
+  const inCipher = pickCipher(rng);
+  const lossy = p.loss > 0;
+  const bIn = scratch[1].reset();
+  const bOut = scratch[0].reset();
+  emitRelayedBulk(bIn, bOut, rng, {
+    start,
+    bytes,
+    upload,
+    rate: setup.rate,
+    rttIn: path.up[path.up.length - 1],
+    rttOut: path.down[0],
+    frameIn: new Framing(inCipher, tunnelOn(setup, e2e, setup.m - 1)),
+    frameOut: new Framing(outCipher, tunnelOn(setup, e2e, setup.m)),
+    relayMean: p.relayMean,
+    lossIn: lossy ? new LossProcess(rng, p.loss) : null,
+    lossOut: lossy ? new LossProcess(rng, p.loss) : null,
+    end: p.duration,
+  });
+  return { incoming: capture(bIn, p), outgoing: capture(bOut, p) };
+}
+
+/**
+ * One uniform draw per pair that picks its kind in a mix, from a stream of its own: the
+ * pairs of the default kinds stay byte-identical to those of a run without the mix.
+ */
+function mixDraw(seed: number, dataset: string, index: number): number {
+  return rngFor(seed, `source/${dataset}/mix`, index)();
 }
 
 export default defineSource({
   name: 'synthetic-ssh',
-  description: 'interactive SSH sessions relayed through one stepping stone, and unrelated concurrent sessions',
+  description: 'interactive SSH sessions relayed through a chain of stepping stones, and unrelated concurrent traffic',
   params,
+  check(p) {
+    setupOf(p);
+  },
   pair(req, p): FlowPair {
+    const setup = setupOf(p);
     const rng = rngFor(req.seed, `source/${req.dataset}`, req.index);
+    const meta = (kind: string) => ({ dataset: req.dataset, index: req.index, kind });
     if (req.relayed) {
-      const s = sessionScript(rng, p, startTime(rng), p.duration);
-      const { incoming, outgoing } = relayedSession(rng, s, p);
-      return {
-        incoming,
-        outgoing,
-        relayed: true,
-        meta: { dataset: req.dataset, index: req.index, kind: 'relay' },
-      };
+      if (p.bulkShare > 0 && mixDraw(req.seed, req.dataset, req.index) < p.bulkShare) {
+        return { ...relayedBulk(rng, p, setup), relayed: true, meta: meta('relay-bulk') };
+      }
+      const s = script(rng, p, scripts[0]);
+      const { incoming, outgoing } = relayedSession(rng, s, p, setup, drawChain(rng, p, setup), WANT_IN | WANT_OUT);
+      return { incoming: incoming!, outgoing: outgoing!, relayed: true, meta: meta('relay') };
     }
+    let kind: NegKind = 'unrelated';
+    const cumulative = setup.negCumulative;
+    if (cumulative[cumulative.length - 1] > 0) {
+      const u = mixDraw(req.seed, req.dataset, req.index);
+      const k = cumulative.findIndex((c) => u < c);
+      if (k >= 0) kind = NEG_KINDS[k];
+    }
+    if (kind === 'same-user') return { ...sameUserPair(rng, p, setup), relayed: false, meta: meta('same-user') };
     const hard = rng() < p.hardNegativeShare;
-    const sIn = sessionScript(rng, p, startTime(rng), p.duration);
-    const incoming = hard ? relayedSession(rng, sIn, p).incoming : localSession(rng, sIn, p);
-    const sOut = sessionScript(rng, p, startTime(rng), p.duration);
-    const outgoing = relayedSession(rng, sOut, p).outgoing;
-    return {
-      incoming,
-      outgoing,
-      relayed: false,
-      meta: { dataset: req.dataset, index: req.index, kind: hard ? 'relayed-elsewhere+unrelated' : 'local+unrelated' },
-    };
+    const sIn = script(rng, p, scripts[0]);
+    const incoming = hard
+      ? relayedSession(rng, sIn, p, setup, drawChain(rng, p, setup), WANT_IN).incoming!
+      : localSession(rng, sIn, p, setup, clientRtt(rng, p, setup));
+    let outgoing: Flow;
+    if (kind === 'bulk') outgoing = bulkCopy(rng, p, setup);
+    else if (kind === 'streaming') outgoing = streaming(rng, p, setup);
+    else if (kind === 'background') outgoing = background(rng, p, setup);
+    else {
+      const sOut = script(rng, p, scripts[0]);
+      outgoing = relayedSession(rng, sOut, p, setup, drawChain(rng, p, setup), WANT_OUT).outgoing!;
+    }
+    return { incoming, outgoing, relayed: false, meta: meta(`${hard ? 'relayed-elsewhere' : 'local'}+${kind}`) };
   },
 });

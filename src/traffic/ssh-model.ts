@@ -4,8 +4,10 @@
  *
  * Sources of the defaults are listed in src/sources/README.md.
  */
-import { DIR_BWD, DIR_FWD, FlowBuilder } from '../flow.js';
-import { type Rng, clamp, exponential, geometric, lognormal, normal, truncatedPareto } from '../rng.js';
+import { DIR_BWD, DIR_FWD } from '../flow.js';
+import { type Rng, clamp, exponential, geometric, lognormal, truncatedPareto } from '../rng.js';
+import { type LossProcess, retransmitDelay } from './loss.js';
+import type { PacketSink } from './packets.js';
 
 export interface SessionParams {
   keystrokeMedian: number;
@@ -33,36 +35,108 @@ export interface SessionScript {
   exec: Float64Array;
 }
 
-/** Types commands with think times in between, from `start` until `end`. */
-export function sessionScript(rng: Rng, p: SessionParams, start: number, end: number): SessionScript {
-  const t: number[] = [];
-  const echo: number[] = [];
-  const output: number[] = [];
-  const exec: number[] = [];
+/**
+ * Growable storage for a session script, reused from pair to pair: a script lives only
+ * while its pair is generated, and a reused buffer spares a worker four allocations per
+ * session and the collector's work on them.
+ */
+export class ScriptBuffer {
+  private t: Float64Array;
+  private echo: Int32Array;
+  private output: Int32Array;
+  private exec: Float64Array;
+  length = 0;
+
+  constructor(capacity = 512) {
+    this.t = new Float64Array(capacity);
+    this.echo = new Int32Array(capacity);
+    this.output = new Int32Array(capacity);
+    this.exec = new Float64Array(capacity);
+  }
+
+  reset(): this {
+    this.length = 0;
+    return this;
+  }
+
+  push(t: number, echo: number, output: number, exec: number): void {
+    if (this.length === this.t.length) this.grow();
+    const i = this.length++;
+    this.t[i] = t;
+    this.echo[i] = echo;
+    this.output[i] = output;
+    this.exec[i] = exec;
+  }
+
+  private grow(): void {
+    const cap = this.t.length * 2;
+    const t = new Float64Array(cap);
+    t.set(this.t);
+    const echo = new Int32Array(cap);
+    echo.set(this.echo);
+    const output = new Int32Array(cap);
+    output.set(this.output);
+    const exec = new Float64Array(cap);
+    exec.set(this.exec);
+    this.t = t;
+    this.echo = echo;
+    this.output = output;
+    this.exec = exec;
+  }
+
+  /** The script pushed so far, as views on the buffer (valid until the next reset). */
+  view(): SessionScript {
+    const n = this.length;
+    return {
+      t: this.t.subarray(0, n),
+      echo: this.echo.subarray(0, n),
+      output: this.output.subarray(0, n),
+      exec: this.exec.subarray(0, n),
+    };
+  }
+}
+
+/** Types commands with think times in between, from `start` until `end`, into `buf`. */
+export function sessionScriptInto(rng: Rng, p: SessionParams, start: number, end: number, buf: ScriptBuffer): SessionScript {
+  buf.reset();
   let now = start;
   while (now < end) {
     const chars = geometric(rng, p.commandLength);
     for (let c = 0; c < chars && now < end; c++) {
-      t.push(now);
-      echo.push(1);
-      output.push(0);
-      exec.push(0);
+      buf.push(now, 1, 0, 0);
       now += clamp(lognormal(rng, p.keystrokeMedian, p.keystrokeSigma), 0.01, 5);
     }
     if (now >= end) break;
-    t.push(now);
-    echo.push(2);
+    // Draw order: output or not, its size, then the run time (the defaults' digest fixes it).
     const hasOutput = rng() < p.outputProbability;
-    output.push(hasOutput ? Math.round(clamp(lognormal(rng, p.outputMedian, p.outputSigma), 1, p.outputMax)) : 0);
-    exec.push(exponential(rng, p.execMean));
+    const output = hasOutput ? Math.round(clamp(lognormal(rng, p.outputMedian, p.outputSigma), 1, p.outputMax)) : 0;
+    buf.push(now, 2, output, exponential(rng, p.execMean));
     now += truncatedPareto(rng, p.thinkAlpha, p.thinkMin, p.thinkMax);
   }
-  return {
-    t: new Float64Array(t),
-    echo: new Int32Array(echo),
-    output: new Int32Array(output),
-    exec: new Float64Array(exec),
-  };
+  return buf.view();
+}
+
+/**
+ * Deals the commands of one user's script (each run of keys up to Enter, and a trailing
+ * unfinished one) to two windows: the first to a random window, each next one to the
+ * other window with probability `switchProb`. Both windows keep the user's one rhythm:
+ * while the user types in one, the other is idle.
+ */
+export function splitCommands(
+  rng: Rng,
+  s: SessionScript,
+  switchProb: number,
+  a: ScriptBuffer,
+  b: ScriptBuffer,
+): [SessionScript, SessionScript] {
+  a.reset();
+  b.reset();
+  let toA = rng() < 0.5;
+  for (let i = 0; i < s.t.length; i++) {
+    (toA ? a : b).push(s.t[i], s.echo[i], s.output[i], s.exec[i]);
+    if (s.echo[i] === 2 && rng() < switchProb) toA = !toA;
+  }
+  return [a.view(), b.view()];
 }
 
 /** SSH transport ciphers with their framing: block alignment and MAC/tag length. */
@@ -80,6 +154,7 @@ export const CIPHER_NAMES = Object.keys(CIPHERS) as Cipher[];
 /**
  * Bytes on the wire of one SSH_MSG_CHANNEL_DATA packet carrying `data` bytes
  * (RFC 4253 section 6: padding >= 4 bytes, packet aligned to the cipher block).
+ * With `data` 0 it is the size of any 9-byte channel message, e.g. a window adjust.
  */
 export function sshChannelDataSize(cipher: Cipher, data: number): number {
   const c = CIPHERS[cipher];
@@ -90,27 +165,67 @@ export function sshChannelDataSize(cipher: Cipher, data: number): number {
   return (c.lengthAligned ? 0 : 4) + aligned + pad + c.mac;
 }
 
+/**
+ * A session carried through SSH port forwarding: one end-to-end session with cipher
+ * `e2e`, whose packets a hop either wraps as channel data of its own SSH connection
+ * (`wrapped`) or carries bare (the plain TCP connection a forward opens to its target).
+ */
+export interface Tunnel {
+  e2e: Cipher;
+  wrapped: boolean;
+}
+
+/** Wire sizes on one connection, for nested sessions (own framing) or a tunnel. */
+export class Framing {
+  /** One keystroke; an echo of 1 and of 2 bytes: the sizes a session uses most. */
+  readonly key1: number;
+  readonly echo1: number;
+  readonly echo2: number;
+  private readonly e2eKey: number;
+
+  constructor(
+    readonly cipher: Cipher,
+    readonly tunnel: Tunnel | null = null,
+  ) {
+    this.e2eKey = tunnel ? sshChannelDataSize(tunnel.e2e, 1) : 0;
+    this.key1 = this.keys(1);
+    this.echo1 = this.data(1);
+    this.echo2 = this.data(2);
+  }
+
+  /** Wire bytes of one message carrying `data` bytes of the user's session. */
+  data(data: number): number {
+    const t = this.tunnel;
+    if (t === null) return sshChannelDataSize(this.cipher, data);
+    const inner = sshChannelDataSize(t.e2e, data);
+    return t.wrapped ? sshChannelDataSize(this.cipher, inner) : inner;
+  }
+
+  /**
+   * Wire bytes of one packet carrying `k` keystrokes: k bytes of channel data in a
+   * nested session; k end-to-end packets, back to back, in a tunnel.
+   */
+  keys(k: number): number {
+    const t = this.tunnel;
+    if (t === null) return sshChannelDataSize(this.cipher, k);
+    const inner = k * this.e2eKey;
+    return t.wrapped ? sshChannelDataSize(this.cipher, inner) : inner;
+  }
+
+  echo(bytes: number): number {
+    return bytes === 1 ? this.echo1 : bytes === 2 ? this.echo2 : this.data(bytes);
+  }
+}
+
 /** Output is read from the pty and sent in SSH packets of at most this many bytes. */
 export const PTY_CHUNK = 4096;
 export const MSS = 1448;
 /** Linux delayed-ACK timer for interactive flows (minimum ATO). */
 export const DELAYED_ACK = 0.04;
 
-/** Applies a per-packet delay of |N(0, sd)| while keeping FIFO order, in place. */
-export function fifoJitter(times: Float64Array, sd: number, rng: Rng): void {
-  let last = -Infinity;
-  for (let i = 0; i < times.length; i++) {
-    let t = times[i] + (sd > 0 ? Math.abs(normal(rng, 0, sd)) : 0);
-    if (t < last) t = last;
-    times[i] = t;
-    last = t;
-  }
-}
-
 /**
- * How one connection looks at the stepping stone S. All times are as S sees them.
- * `replyAt[i]` is when the echo of keystroke i is seen, `outputReady[i]` when the first
- * output chunk of that key is ready to leave its sender (NaN when it prints nothing).
+ * How one connection looks at the stepping stone S. All times are as S sees them:
+ * `sendAt[i]` when keystroke i is seen, `replyAt[i]` when its echo is seen.
  */
 export interface ConnectionView {
   cipher: Cipher;
@@ -120,19 +235,48 @@ export interface ConnectionView {
   clientAckLag: number;
   /** Extra lag for ACKs of output segments (no delayed-ACK timer on every second segment). */
   clientQuickAckLag: number;
-  /** S is the server of this connection and ACKs a keystroke itself if its echo is late. */
+  /**
+   * S is the server of this connection: it receives the keystrokes, sends echoes and
+   * output, and ACKs a keystroke itself if its echo is late.
+   */
   serverAcksAtS: boolean;
   /** Output bottleneck rate (bytes/s) between the output's sender and S. */
   rate: number;
+  /** Sizes of a tunnelled session; absent or null: a nested session framed by `cipher`. */
+  tunnel?: Tunnel | null;
+  /**
+   * Keystrokes a relay merged: `keyLead[i]` is the first key of the packet that carries
+   * key i (the keys of a packet are consecutive and share its time). Absent: one per key.
+   */
+  keyLead?: Int32Array | null;
+  /** Keystrokes answered by one echo packet, as keyLead (the echo is at replyAt[lead]). */
+  echoLead?: Int32Array | null;
+  /** Lost transmissions of the keystroke of key i, on a connection where S sends keystrokes. */
+  sendLost?: Uint8Array | null;
+  /** Lost transmissions of the echo of key i, on a connection where S sends echoes. */
+  replyLost?: Uint8Array | null;
+  /** Retransmission timeout of this connection (s), for sendLost, replyLost and output loss. */
+  rto?: number;
+  /** Loss of output segments on this connection (S sends them when it is the server). */
+  outputLoss?: LossProcess | null;
+}
+
+function pushRetransmissions(b: PacketSink, t: number, size: number, dir: number, lost: number, rto: number): void {
+  for (let j = 1; j <= lost; j++) b.push(t + retransmitDelay(j, rto), size, dir);
 }
 
 /**
  * Emits the packets of one connection into `b`. `chunkReady(i, c)` gives when output
  * chunk c of key i may start to leave its sender; `chunkSeen(i, c, t)` learns when its
  * last byte was seen at S, so that a relay can forward it on the next connection.
+ *
+ * Where S sends, a lost packet stays in the capture and each retransmission appears as
+ * a duplicate; where S receives, the capture sees only the transmission that got through
+ * (`sendAt`/`replyAt` already hold it), and an output chunk is complete only once every
+ * segment up to its end has arrived, since TCP delivers in order.
  */
 export function emitConnection(
-  b: FlowBuilder,
+  b: PacketSink,
   s: SessionScript,
   v: ConnectionView,
   chunkReady: (key: number, chunk: number) => number,
@@ -140,41 +284,79 @@ export function emitConnection(
 ): void {
   const n = s.t.length;
   const secPerByte = 1 / v.rate;
+  const frame = new Framing(v.cipher, v.tunnel ?? null);
+  const keyLead = v.keyLead ?? null;
+  const echoLead = v.echoLead ?? null;
+  const sendLost = v.sendLost ?? null;
+  const replyLost = v.replyLost ?? null;
+  const rto = v.rto ?? 0;
+  const outputLoss = v.outputLoss ?? null;
+  const sSendsOutput = v.serverAcksAtS;
   for (let i = 0; i < n; i++) {
     const send = v.sendAt[i];
+    const first = echoLead === null ? i : echoLead[i];
+    const reply = v.replyAt[first];
+    if (keyLead === null || keyLead[i] === i) {
+      let size = frame.key1;
+      if (keyLead !== null) {
+        let k = 1;
+        while (i + k < n && keyLead[i + k] === i) k++;
+        if (k > 1) size = frame.keys(k);
+      }
+      b.push(send, size, DIR_FWD);
+      if (sendLost !== null && sendLost[i] > 0) pushRetransmissions(b, send, size, DIR_FWD, sendLost[i], rto);
+      if (v.serverAcksAtS && reply - send > DELAYED_ACK) b.push(send + DELAYED_ACK, 0, DIR_BWD);
+    }
+    // One echo answers the keys first..i; it comes after the last of them.
+    if (echoLead !== null && i + 1 < n && echoLead[i + 1] === first) continue;
     const nextSend = i + 1 < n ? v.sendAt[i + 1] : Infinity;
-    b.push(send, sshChannelDataSize(v.cipher, 1), DIR_FWD);
-    const reply = v.replyAt[i];
-    if (v.serverAcksAtS && reply - send > DELAYED_ACK) b.push(send + DELAYED_ACK, 0, DIR_BWD);
-    b.push(reply, sshChannelDataSize(v.cipher, s.echo[i]), DIR_BWD);
+    let echoBytes = s.echo[i];
+    for (let j = first; j < i; j++) echoBytes += s.echo[j];
+    const echoSize = frame.echo(echoBytes);
+    b.push(reply, echoSize, DIR_BWD);
+    if (replyLost !== null && replyLost[first] > 0) pushRetransmissions(b, reply, echoSize, DIR_BWD, replyLost[first], rto);
     let lastSeen = reply;
     let pendingSegments = 0;
-    const out = s.output[i];
-    if (out > 0) {
+    let anyOutput = false;
+    let link = reply;
+    for (let j = first; j <= i; j++) {
+      const out = s.output[j];
+      if (out <= 0) continue;
+      anyOutput = true;
       let remaining = out;
-      let link = reply;
       for (let c = 0; remaining > 0; c++) {
         const data = Math.min(PTY_CHUNK, remaining);
         remaining -= data;
-        let wire = sshChannelDataSize(v.cipher, data);
-        link = Math.max(link, chunkReady(i, c));
+        let wire = frame.data(data);
+        link = Math.max(link, chunkReady(j, c));
+        // In-order delivery: a chunk is not complete before the one ahead of it.
+        let seen = Math.max(link, lastSeen);
         while (wire > 0) {
           const seg = Math.min(MSS, wire);
           wire -= seg;
           link += seg * secPerByte;
-          b.push(link, seg, DIR_BWD);
+          let at = link;
+          if (outputLoss !== null) {
+            const lost = outputLoss.next();
+            if (lost > 0) {
+              if (sSendsOutput) pushRetransmissions(b, link, seg, DIR_BWD, lost, rto);
+              else at = link + retransmitDelay(lost, rto);
+            }
+          }
+          if (at > seen) seen = at;
+          b.push(at, seg, DIR_BWD);
           // Receivers ACK every second full segment at once.
           if (++pendingSegments === 2) {
             pendingSegments = 0;
-            b.push(link + v.clientQuickAckLag, 0, DIR_FWD);
+            b.push(at + v.clientQuickAckLag, 0, DIR_FWD);
           }
         }
-        if (chunkSeen) chunkSeen(i, c, link);
+        if (chunkSeen) chunkSeen(j, c, seen);
+        lastSeen = seen;
       }
-      lastSeen = link;
     }
     // The last reply is ACKed by the delayed-ACK timer unless the next keystroke carries it.
-    if (pendingSegments > 0 || out === 0) {
+    if (pendingSegments > 0 || !anyOutput) {
       const ack = lastSeen + v.clientAckLag;
       if (ack < nextSend) b.push(ack, 0, DIR_FWD);
     }
