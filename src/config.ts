@@ -264,7 +264,7 @@ export async function resolveConfig(raw: unknown, file: string, overrides: { wor
       for (const [j, ds] of datasets.entries()) {
         const src = (await loadPlugin('source', ds.module)) as AnySource;
         if (src.recorded) {
-          report(['detectors', i, 'name'], `${d.name} is an active detector: it marks traffic upstream of the stepping stone, which dataset ${JSON.stringify(ds.name)} (datasets[${j}], recorded by ${ds.source}) cannot have; run it on generated datasets only`);
+          report(['detectors', i, 'name'], `detector ${JSON.stringify(d.label ?? d.name)} is active: it marks traffic upstream of the stepping stone, which dataset ${JSON.stringify(ds.name)} (datasets[${j}], recorded by ${ds.source}) cannot have; run it on generated datasets only`);
         }
       }
     }

@@ -44,11 +44,13 @@ export async function buildPairs(
   marker?: Marker,
 ): Promise<FlowPair[]> {
   const source = await loadPlugin('source', dataset.module);
+  await source.prepare?.(dataset.params);
   const perturbations = await Promise.all(steps.map((s) => loadPlugin('perturbation', s.module)));
   const pairs: FlowPair[] = [];
   for (let index = start; index < end; index++) {
     const relayed = index < dataset.positives;
-    let pair = source.pair({ seed, dataset: dataset.name, index, relayed }, dataset.params);
+    const rank = relayed ? index : index - dataset.positives;
+    let pair = source.pair({ seed, dataset: dataset.name, index, relayed, rank }, dataset.params);
     if (marker) {
       // Marked before the relay and the evasion act, and with a stream of its own, so the
       // perturbations draw the same numbers with and without a marker.

@@ -10,6 +10,12 @@ export interface PairRequest {
   /** Pair index in the dataset. */
   index: number;
   relayed: boolean;
+  /**
+   * Position among the pairs of its class: `index` for relayed pairs, `index − positives`
+   * for the others. The harness always sets it; a direct caller that leaves it out means
+   * `index`.
+   */
+  rank?: number;
 }
 
 export interface SourceDefinition<S extends ParamSpecs = ParamSpecs> {
@@ -19,6 +25,11 @@ export interface SourceDefinition<S extends ParamSpecs = ParamSpecs> {
   params: S;
   /** Rebuilds one pair from the request alone (synthetic sources regenerate it from seeds). */
   pair(req: PairRequest, params: ParamsOf<S>): FlowPair;
+  /**
+   * Called, and awaited, before the first `pair` with these parameters in a worker: the
+   * place for asynchronous work such as reading a capture. Optional.
+   */
+  prepare?(params: ParamsOf<S>): Promise<void>;
   /**
    * Checks rules that span several parameters (one parameter's range is checked from its
    * declaration); throws a UserError saying what is wrong. Called on every combination a

@@ -1,0 +1,86 @@
+/**
+ * Pairs from a real capture: a pcap, pcapng or tshark CSV file (gzipped or not) and a
+ * rule that pairs its connections.
+ *
+ * - labels mode: the pairs a labels file lists, relayed or not as it says;
+ * - host mode: at the stepping stone's address, every incoming connection (S is its
+ *   server) with every outgoing one (S is its client) that overlaps it in time; relayed
+ *   where the labels file says so, not relayed otherwise.
+ *
+ * The capture is read once per worker and kept; every pair request picks from it.
+ * Perturbations apply to captured pairs exactly as to generated ones. Recorded traffic
+ * cannot be marked upstream, so active detectors are refused on these datasets.
+ */
+import { type CaptureResult, type Labels, hostPairs, pairsFromLabels, readCapture, readLabels } from '../capture/index.js';
+import { UserError } from '../errors.js';
+import type { FlowPair } from '../flow.js';
+import type { ParamsOf } from '../params.js';
+import { defineSource } from '../source.js';
+
+const params = {
+  file: { type: 'path', default: '', description: 'the capture: pcap, pcapng or tshark CSV (see src/capture/README.md), optionally gzipped' },
+  labels: { type: 'path', default: '', description: 'labels file: (incoming 4-tuple, outgoing 4-tuple, relayed) rows; required in labels mode' },
+  pairing: { type: 'enum', values: ['labels', 'host'], default: 'labels', description: 'labels: the pairs the labels file lists; host: every overlapping (incoming, outgoing) pair at `host`' },
+  host: { type: 'string', default: '', description: 'host mode: the stepping stone address (IPv4 or IPv6)' },
+  dropRetransmissions: { type: 'boolean', default: false, description: 'leave out packets recognised as retransmissions (a relay forwards each byte once)' },
+} as const;
+
+type P = ParamsOf<typeof params>;
+
+interface Prepared {
+  relayed: FlowPair[];
+  other: FlowPair[];
+}
+
+/** One read per worker and parameter set; requests for the same data share it. */
+const prepared = new Map<string, Promise<Prepared>>();
+
+async function load(p: P): Promise<Prepared> {
+  if (!p.file) throw new UserError('file: required: the capture to read');
+  if (p.pairing === 'labels' && !p.labels) throw new UserError('labels: required in labels mode (or set "pairing": "host")');
+  if (p.pairing === 'host' && !p.host) throw new UserError('host: required in host mode: the stepping stone address');
+  const capture: CaptureResult = await readCapture(p.file);
+  const labels: Labels | undefined = p.labels ? await readLabels(p.labels) : undefined;
+  const opts = { dataset: 'capture', dropRetransmissions: p.dropRetransmissions };
+  const pairs =
+    p.pairing === 'host' ? hostPairs(capture.connections, p.host, { ...opts, labels }) : pairsFromLabels(capture.connections, labels as Labels, opts);
+  return { relayed: pairs.filter((x) => x.relayed), other: pairs.filter((x) => !x.relayed) };
+}
+
+function preparedFor(p: P): Promise<Prepared> {
+  const key = JSON.stringify(p);
+  let got = prepared.get(key);
+  if (!got) {
+    got = load(p);
+    prepared.set(key, got);
+    got.catch(() => prepared.delete(key)); // a failed read is retried, not remembered
+  }
+  return got;
+}
+
+/** The prepared pairs of a parameter set that `prepare` has read; throws if it has not. */
+const ready = new Map<string, Prepared>();
+
+export default defineSource({
+  name: 'capture',
+  description: 'labelled pairs from a real capture (pcap, pcapng or tshark CSV), by labels file or by host',
+  params,
+  recorded: true,
+  async count(p) {
+    const got = await preparedFor(p);
+    return { positives: got.relayed.length, negatives: got.other.length };
+  },
+  async prepare(p) {
+    ready.set(JSON.stringify(p), await preparedFor(p));
+  },
+  pair(req, p): FlowPair {
+    const got = ready.get(JSON.stringify(p));
+    if (!got) throw new Error('capture source: pair() before prepare()');
+    const list = req.relayed ? got.relayed : got.other;
+    const rank = req.rank ?? req.index;
+    const pair = list[rank];
+    if (!pair) throw new UserError(`${p.file}: has ${list.length} ${req.relayed ? 'relayed' : 'non-relayed'} pairs; pair ${rank} was asked for`);
+    // Flows are shared between requests and read-only; the pair's identity is the request's.
+    return { ...pair, meta: { dataset: req.dataset, index: req.index, kind: pair.meta.kind } };
+  },
+});
