@@ -16,18 +16,19 @@
  *   connection leaves as much later as the keystroke arrived later, again in order.
  *
  * Which outgoing packet is the copy of which incoming keystroke is ground truth the
- * source knows but a FlowPair does not carry; it is recovered by order-preserving
- * bounded-delay matching (src/analysis/matching.ts) with a generous bound. For a FIFO
- * relay whose forwarding time is shorter than the gap between keystrokes, the greedy
- * earliest match is exactly the true correspondence; keystrokes whose copy fell outside
- * the capture window stay unmatched, and their copies are not moved.
+ * source knows but a FlowPair does not carry. A copy is given the hold of the last
+ * keystroke that reached S before it, within RELAY_MATCH_WINDOW, and S keeps its order
+ * (src/retime.ts copyReadyTimes, shared with the delay perturbation, which carries
+ * echoes the other way). For a FIFO relay that forwards each keystroke before the next
+ * one arrives this is the true correspondence; where S merges keystrokes into one packet
+ * it is the last of them, the one S waited for; copies with no keystroke in the window
+ * before them are not moved except to keep the order.
  */
-import { matchBoundedDelay, matchedPairs } from './analysis/matching.js';
 import { DIR_FWD, type Flow, type FlowPair, payloadTimes } from './flow.js';
-import { moveAndPropagate } from './retime.js';
+import { RELAY_WINDOW, copyReadyTimes, moveAndPropagate } from './retime.js';
 
-/** Longest time S is assumed to take to forward a keystroke when copies are matched (s). */
-export const RELAY_MATCH_WINDOW = 1;
+/** Longest time S is assumed to take to forward a keystroke (s). */
+export const RELAY_MATCH_WINDOW = RELAY_WINDOW;
 
 /** The marked times made causal: never earlier than the original, never out of order. */
 export function causalMarks(original: Float64Array, marked: Float64Array): Float64Array {
@@ -68,15 +69,6 @@ export function applyMark(pair: FlowPair, marked: Float64Array): FlowPair {
   if (!pair.relayed) return { ...pair, incoming };
 
   const copies = payloadTimes(pair.outgoing, DIR_FWD);
-  const matched = matchedPairs(Math.min(original.length, copies.length));
-  const count = matchBoundedDelay(original, copies, RELAY_MATCH_WINDOW, 0, matched);
-  const moved = copies.slice();
-  for (let k = 0; k < count; k++) {
-    const i = matched.aIndex[k];
-    const j = matched.bIndex[k];
-    moved[j] = copies[j] + (times[i] - original[i]);
-  }
-  // S sends in order: a copy never overtakes the one before it.
-  for (let j = 1; j < moved.length; j++) if (moved[j] < moved[j - 1]) moved[j] = moved[j - 1];
-  return { ...pair, incoming, outgoing: moveKeystrokes(pair.outgoing, moved) };
+  const ready = copyReadyTimes(original, times, copies, RELAY_MATCH_WINDOW);
+  return { ...pair, incoming, outgoing: moveKeystrokes(pair.outgoing, ready) };
 }

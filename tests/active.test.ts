@@ -66,6 +66,25 @@ describe('applyMark', () => {
     expect(payloadTimes(p.incoming, DIR_FWD)[1]).toBe(2.5);
   });
 
+  it('a copy S merged from two keystrokes waits for the later one; the next copy keeps its own', () => {
+    // Keystrokes reach S at 1 and 1 + 1/32; S merges them into one packet it sends at
+    // 1 + 1/32 + 1/1024, and forwards the keystroke at 2 at 2 + 1/1024.
+    const pair: FlowPair = {
+      incoming: flowOf([[1, K, DIR_FWD], [1 + 1 / 32, K, DIR_FWD], [2, K, DIR_FWD]]),
+      outgoing: flowOf([[1 + 1 / 32 + 1 / 1024, 2 * K, DIR_FWD], [2 + 1 / 1024, K, DIR_FWD]]),
+      relayed: true,
+      meta: { dataset: 'hand', index: 0, kind: 'hand' },
+    };
+    // The marker holds the second keystroke 1/2 s: it reaches S at 1.53125. The merged
+    // packet was sent after the last keystroke it carries, the one at 1 + 1/32 (the last
+    // to reach S before it): it leaves 1/2 s later, 1.5322265625. The copy at 2 + 1/1024
+    // copies the keystroke at 2, not held: it stays. (A one-to-one matching paired the
+    // merged packet with the first keystroke, left it at 1.0322265625, before the
+    // keystroke it carries reached S, and moved the third copy by the second's hold.)
+    const p = applyMark(pair, f64([1, 1.53125, 2]));
+    expect(Array.from(payloadTimes(p.outgoing, DIR_FWD))).toEqual([1.5322265625, 2.0009765625]);
+  });
+
   it('refuses a mark of the wrong length', () => {
     expect(() => applyMark(relayedPair(), f64([1, 2]))).toThrow(/2 times for 3 keystrokes/);
   });

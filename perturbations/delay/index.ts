@@ -2,10 +2,10 @@
  * Delay at the relay: the stepping stone holds packets it forwards for a random time,
  * bounded by Δ, before sending them on.
  */
-import type { Flow } from '../../src/flow.js';
+import { DIR_BWD, type Flow, type FlowPair, payloadTimes, withTimes } from '../../src/flow.js';
 import type { ParamsOf } from '../../src/params.js';
 import { definePerturbation } from '../../src/plugin.js';
-import { type Side, forwardedDirection, moveAndPropagate } from '../../src/retime.js';
+import { type Side, copyReadyTimes, forwardedDirection, propagatedTimes } from '../../src/retime.js';
 import type { Rng } from '../../src/rng.js';
 
 const params = {
@@ -54,22 +54,46 @@ export function drawDelay(p: P, u: number): number {
 /**
  * Delays the payload packets S forwards on one connection. Two draws per packet (delay or
  * not, and how much), always both, so that the levels of a sweep share their numbers.
- * FIFO: t'ᵢ = max(tᵢ + dᵢ, t'ᵢ₋₁), which keeps every delay within [0, Δ + latency].
+ * The k-th forwarded packet is ready to leave at `ready[k]` (its own time when absent):
+ * t'ₖ = readyₖ + latency + dₖ, and FIFO: t'ₖ = max(that, t'ₖ₋₁), which keeps every delay
+ * within [0, Δ + latency] of the ready time whenever the ready times are in order.
+ * Returns the new time of every packet, indexed like `f`.
  */
-export function delayConnection(f: Flow, side: Side, p: P, rng: Rng): Flow {
+export function delayedTimes(f: Flow, side: Side, p: P, rng: Rng, ready?: Float64Array): Float64Array {
   const sent = forwardedDirection(side);
   const newT = new Float64Array(f.t.length);
   let last = -Infinity;
+  let k = 0;
   for (let i = 0; i < f.t.length; i++) {
     if (f.size[i] === 0 || f.dir[i] !== sent) continue;
     const delayed = rng() < p.probability;
     const d = drawDelay(p, rng());
-    let t = f.t[i] + p.latency + (delayed ? d : 0);
+    let t = (ready ? ready[k] : f.t[i]) + p.latency + (delayed ? d : 0);
+    k++;
     if (p.fifo && t < last) t = last;
     last = Math.max(last, t);
     newT[i] = t;
   }
-  return moveAndPropagate(f, sent, newT);
+  return propagatedTimes(f, sent, newT);
+}
+
+/** delayedTimes as a new, time-sorted flow. */
+export function delayConnection(f: Flow, side: Side, p: P, rng: Rng, ready?: Float64Array): Flow {
+  return withTimes(f, delayedTimes(f, side, p, rng, ready));
+}
+
+/**
+ * When S can forward each echo and output packet back to the user (incoming backward
+ * payload, in order): a relayed pair's incoming answers copy the outgoing ones, which
+ * now reach S later by the shift their keystrokes got (src/retime.ts copyReadyTimes).
+ */
+function echoesReady(pair: FlowPair, outgoingTimes: Float64Array): Float64Array {
+  const out = pair.outgoing;
+  const originals = payloadTimes(out, DIR_BWD);
+  const arrived = new Float64Array(originals.length);
+  let k = 0;
+  for (let i = 0; i < out.t.length; i++) if (out.size[i] > 0 && out.dir[i] === DIR_BWD) arrived[k++] = outgoingTimes[i];
+  return copyReadyTimes(originals, arrived, payloadTimes(pair.incoming, DIR_BWD));
 }
 
 export default definePerturbation({
@@ -79,8 +103,12 @@ export default definePerturbation({
   params,
   isIdentity: (p) => (p.max === 0 || p.probability === 0) && p.latency === 0,
   apply(pair, p, rng) {
-    const outgoing = delayConnection(pair.outgoing, 'outgoing', p, rng);
-    const incoming = p.direction === 'both' ? delayConnection(pair.incoming, 'incoming', p, rng) : pair.incoming;
-    return { ...pair, incoming, outgoing };
+    const outTimes = delayedTimes(pair.outgoing, 'outgoing', p, rng);
+    const outgoing = withTimes(pair.outgoing, outTimes);
+    if (p.direction !== 'both') return { ...pair, outgoing };
+    // On a relay, what S sends back is what came back to it on the outgoing connection:
+    // it cannot leave before that arrived. Two unrelated connections carry nothing over.
+    const ready = pair.relayed ? echoesReady(pair, outTimes) : undefined;
+    return { ...pair, incoming: delayConnection(pair.incoming, 'incoming', p, rng, ready), outgoing };
   },
 });
