@@ -20,7 +20,7 @@ describe('config validation', () => {
     expect(c.name).toBe('x');
     expect(c.fpr).toEqual([0.01, 0.001]);
     expect(c.detectors.map((d) => d.label)).toEqual(['blum-count', 'wang-ipd']);
-    expect(c.detectors[1].params).toEqual({ window: 20, maxOffset: 10, cpf: 'mms' });
+    expect(c.detectors[1].params).toEqual({ window: 20, maxOffset: 40, cpf: 'mms' });
     expect(c.scenarios[0].perturbations[0].params.ratio).toEqual([0, 1]);
     expect(c.scenarios[0].perturbations[0].pairs).toBe('relayed');
   });

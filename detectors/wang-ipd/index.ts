@@ -9,7 +9,7 @@ const params = {
   window: { type: 'integer', default: 20, min: 2, description: 's: inter-packet delays per correlation window' },
   maxOffset: {
     type: 'integer',
-    default: 10,
+    default: 40,
     min: 0,
     description: 'largest packet offset k searched between the two IPD sequences (both signs)',
   },
