@@ -34,7 +34,8 @@ export function style(detectors: string[]): Style {
   };
 }
 
-const CONFIG = {
+/** The look shared by every plot ssbench draws (report and calibration). */
+export const CONFIG = {
   background: 'white',
   padding: 8,
   font: 'Helvetica, Arial, "DejaVu Sans", sans-serif',
@@ -49,6 +50,7 @@ const CONFIG = {
     tickColor: '#666',
     gridColor: '#ececec',
   },
+  header: { labelFontSize: 13, titleFontSize: 13 },
   legend: {
     labelFontSize: 12,
     titleFontSize: 12,
