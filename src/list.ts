@@ -23,7 +23,15 @@ export async function listPlugins(): Promise<string> {
   for (const [kind, title] of kinds) {
     out.push(`${title}:`);
     for (const name of builtinNames(kind)) {
-      const def = (await loadPlugin(kind as 'detector', resolvePlugin(kind, name, process.cwd()))) as unknown as {
+      let loaded: unknown;
+      try {
+        loaded = await loadPlugin(kind as 'detector', resolvePlugin(kind, name, process.cwd()));
+      } catch (e) {
+        // One broken plugin (a model file missing, say) must not hide the others.
+        out.push(`  ${name}: cannot be loaded: ${(e as Error).message}`);
+        continue;
+      }
+      const def = loaded as {
         description: string;
         citation?: string;
         params: ParamSpecs;
