@@ -187,4 +187,14 @@ describe('plan', () => {
       'cfg.json: scenarios[0].source: on dataset "ssh" at chain=1: synthetic-ssh: monitor 2 is past the end of a chain of 1 stepping stones',
     );
   });
+
+  it('refuses run, dataset and scenario names that could lead a results path outside the output folder', async () => {
+    const raw = { ...base(), name: '../escape', datasets: [{ name: 'a/b', positives: 1, negatives: 1 }], scenarios: [{ name: '..', preset: 'nagle' }] };
+    const lines = (await refusal(raw)).split('\n');
+    expect(lines).toEqual([
+      'cfg.json: name: expected a name of letters, digits, ".", "_" or "-"',
+      'cfg.json: datasets[0].name: expected a name of letters, digits, ".", "_" or "-"',
+      'cfg.json: scenarios[0].name: expected a name of letters, digits, ".", "_" or "-"',
+    ]);
+  });
 });
