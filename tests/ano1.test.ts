@@ -7,17 +7,9 @@ import { rocPoint } from '../src/metrics.js';
 import { defaultParams } from '../src/params.js';
 import { rngFor } from '../src/rng.js';
 import source from '../src/sources/synthetic-ssh.js';
+import { type Packet, fwd, bwd, acks, handPair as pair } from './helpers.js';
 
 // Times are multiples of 1/64 s (exact in binary), so gaps compare exactly with idle.
-
-type Packet = readonly [t: number, size: number, dir: number];
-const fwd = (...times: number[]): Packet[] => times.map((t) => [t, 36, DIR_FWD] as const);
-const bwd = (...times: number[]): Packet[] => times.map((t) => [t, 36, DIR_BWD] as const);
-const acks = (dir: number, ...times: number[]): Packet[] => times.map((t) => [t, 0, dir] as const);
-
-function pair(incoming: Flow, outgoing: Flow): FlowPair {
-  return { incoming, outgoing, relayed: false, meta: { dataset: 'hand', index: 0, kind: 'hand' } };
-}
 
 type Params = ReturnType<typeof defaultParams<typeof ano1.params>>;
 const params = (over: Partial<Params> = {}): Params => ({ ...defaultParams(ano1.params), ...over });

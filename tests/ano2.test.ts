@@ -16,16 +16,7 @@ import { DIR_BWD, DIR_FWD, type Flow, type FlowPair, flowOf } from '../src/flow.
 import { rocPoint } from '../src/metrics.js';
 import { defaultParams } from '../src/params.js';
 import source from '../src/sources/synthetic-ssh.js';
-import { root } from './helpers.js';
-
-type Packet = readonly [t: number, size: number, dir: number];
-const fwd = (...times: number[]): Packet[] => times.map((t) => [t, 36, DIR_FWD] as const);
-const bwd = (...times: number[]): Packet[] => times.map((t) => [t, 36, DIR_BWD] as const);
-const acks = (dir: number, ...times: number[]): Packet[] => times.map((t) => [t, 0, dir] as const);
-
-function pair(incoming: Flow, outgoing: Flow): FlowPair {
-  return { incoming, outgoing, relayed: false, meta: { dataset: 'hand', index: 0, kind: 'hand' } };
-}
+import { root, type Packet, fwd, bwd, acks, handPair as pair } from './helpers.js';
 
 const feature = (x: Float64Array, name: (typeof CONNECTION_FEATURES)[number], at = 0) => x[at + CONNECTION_FEATURES.indexOf(name)];
 

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import blum, { maxCountDifference, packetsObserved } from '../detectors/blum-count/index.js';
 import { DIR_BWD, DIR_FWD, type Flow, type FlowPair, flowOf } from '../src/flow.js';
-
-type Packet = readonly [t: number, size: number, dir: number];
-
-const fwd = (...times: number[]): Packet[] => times.map((t) => [t, 36, DIR_FWD] as const);
-const bwd = (...times: number[]): Packet[] => times.map((t) => [t, 36, DIR_BWD] as const);
-const acks = (dir: number, ...times: number[]): Packet[] => times.map((t) => [t, 0, dir] as const);
-
-function pair(incoming: Flow, outgoing: Flow): FlowPair {
-  return { incoming, outgoing, relayed: false, meta: { dataset: 'hand', index: 0, kind: 'hand' } };
-}
+import { type Packet, fwd, bwd, acks, handPair as pair } from './helpers.js';
 
 const params = (over: Partial<{ pDelta: number; delta: number; chaffBound: number; direction: 'forward' | 'backward' }> = {}) => ({
   pDelta: 5,

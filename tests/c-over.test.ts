@@ -5,15 +5,10 @@ import { DIR_BWD, DIR_FWD, type Flow, type FlowPair, flowOf } from '../src/flow.
 import { rocPoint } from '../src/metrics.js';
 import { defaultParams } from '../src/params.js';
 import source from '../src/sources/synthetic-ssh.js';
-
-type Packet = readonly [t: number, size: number, dir: number];
+import { type Packet, handPair as pair } from './helpers.js';
 
 const sends = (...times: number[]): Packet[] => times.map((t) => [t, 36, DIR_FWD] as const);
 const echoes = (...times: number[]): Packet[] => times.map((t) => [t, 36, DIR_BWD] as const);
-
-function pair(incoming: Flow, outgoing: Flow, relayed = false): FlowPair {
-  return { incoming, outgoing, relayed, meta: { dataset: 'hand', index: 0, kind: 'hand' } };
-}
 
 const rt = (...packets: Packet[][]) => matchRoundTrips(flowOf(packets.flat()), { maxRtt: 1 });
 

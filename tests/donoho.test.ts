@@ -7,18 +7,12 @@ import { defaultParams } from '../src/params.js';
 import { rngFor } from '../src/rng.js';
 import source from '../src/sources/synthetic-ssh.js';
 import delay from '../perturbations/delay/index.js';
-
-type Packet = readonly [t: number, size: number, dir: number];
+import { type Packet, acks, handPair as pair } from './helpers.js';
 
 const f64 = (a: number[]) => Float64Array.from(a);
 const keys = (...times: number[]): Packet[] => times.map((t) => [t, 36, DIR_FWD] as const);
 const echoes = (...times: number[]): Packet[] => times.map((t) => [t, 36, DIR_BWD] as const);
-const acks = (dir: number, ...times: number[]): Packet[] => times.map((t) => [t, 0, dir] as const);
 const R = Math.SQRT1_2;
-
-function pair(incoming: Flow, outgoing: Flow, relayed = false): FlowPair {
-  return { incoming, outgoing, relayed, meta: { dataset: 'hand', index: 0, kind: 'hand' } };
-}
 
 describe('binCounts', () => {
   it('counts per half-open bin [from + i·w, from + (i + 1)·w) and ignores times outside', () => {

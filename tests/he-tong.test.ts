@@ -5,17 +5,9 @@ import { DIR_BWD, DIR_FWD, type Flow, type FlowPair, flowOf } from '../src/flow.
 import { rocPoint } from '../src/metrics.js';
 import { defaultParams } from '../src/params.js';
 import source from '../src/sources/synthetic-ssh.js';
-
-type Packet = readonly [t: number, size: number, dir: number];
+import { type Packet, fwd, bwd, acks, handPair as pair } from './helpers.js';
 
 const f64 = (a: number[]) => Float64Array.from(a);
-const fwd = (...times: number[]): Packet[] => times.map((t) => [t, 36, DIR_FWD] as const);
-const bwd = (...times: number[]): Packet[] => times.map((t) => [t, 36, DIR_BWD] as const);
-const acks = (dir: number, ...times: number[]): Packet[] => times.map((t) => [t, 0, dir] as const);
-
-function pair(incoming: Flow, outgoing: Flow, relayed = false): FlowPair {
-  return { incoming, outgoing, relayed, meta: { dataset: 'hand', index: 0, kind: 'hand' } };
-}
 
 /** The matched pairs as [i, j] rows. */
 function pairsOf(a: number[], b: number[], maxDelay: number, minDelay = 0): [number, number][] {

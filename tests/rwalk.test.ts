@@ -6,17 +6,11 @@ import { DIR_BWD, DIR_FWD, type Flow, type FlowPair, flowOf, payloadTimes } from
 import { rocPoint } from '../src/metrics.js';
 import { defaultParams } from '../src/params.js';
 import source from '../src/sources/synthetic-ssh.js';
-
-type Packet = readonly [t: number, size: number, dir: number];
+import { type Packet, acks, handPair as pair } from './helpers.js';
 
 const f64 = (a: number[]) => Float64Array.from(a);
 const sends = (...times: number[]): Packet[] => times.map((t) => [t, 36, DIR_FWD] as const);
 const echoes = (...times: number[]): Packet[] => times.map((t) => [t, 36, DIR_BWD] as const);
-const acks = (dir: number, ...times: number[]): Packet[] => times.map((t) => [t, 0, dir] as const);
-
-function pair(incoming: Flow, outgoing: Flow, relayed = false): FlowPair {
-  return { incoming, outgoing, relayed, meta: { dataset: 'hand', index: 0, kind: 'hand' } };
-}
 
 /** The round trips as [send, echo] rows. */
 function rows(f: Flow, o: Parameters<typeof matchRoundTrips>[1] = {}): [number, number][] {

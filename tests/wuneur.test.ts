@@ -18,8 +18,7 @@ import { matchRoundTrips } from '../src/analysis/rtt.js';
 import { DIR_BWD, DIR_FWD, type Flow, type FlowPair, flowOf } from '../src/flow.js';
 import { defaultParams } from '../src/params.js';
 import source from '../src/sources/synthetic-ssh.js';
-
-type Packet = readonly [t: number, size: number, dir: number];
+import { type Packet, handPair as pair } from './helpers.js';
 
 /** A connection of keystrokes (sends) and their echoes, 36-byte payloads. */
 function conn(sends: number[], echoes: number[], extra: Packet[] = []): Flow {
@@ -36,10 +35,6 @@ function rtts(...r: number[]): Flow {
     r.map((_, k) => k),
     r.map((x, k) => k + x),
   );
-}
-
-function pair(incoming: Flow, outgoing: Flow): FlowPair {
-  return { incoming, outgoing, relayed: false, meta: { dataset: 'hand', index: 0, kind: 'hand' } };
 }
 
 /**

@@ -4,18 +4,12 @@ import { DIR_BWD, DIR_FWD, type Flow, type FlowPair, flowOf } from '../src/flow.
 import { rocPoint } from '../src/metrics.js';
 import { defaultParams } from '../src/params.js';
 import source from '../src/sources/synthetic-ssh.js';
-
-type Packet = readonly [t: number, size: number, dir: number];
+import { type Packet, acks, handPair as pair } from './helpers.js';
 
 /** Send-direction packets given as [time, bytes]. */
 const sends = (...p: [number, number][]): Packet[] => p.map(([t, s]) => [t, s, DIR_FWD] as const);
 const echoes = (...p: [number, number][]): Packet[] => p.map(([t, s]) => [t, s, DIR_BWD] as const);
-const acks = (dir: number, ...times: number[]): Packet[] => times.map((t) => [t, 0, dir] as const);
 const stream = (...p: [number, number][]): ByteStream => byteStream(flowOf(sends(...p)), DIR_FWD);
-
-function pair(incoming: Flow, outgoing: Flow, relayed = false): FlowPair {
-  return { incoming, outgoing, relayed, meta: { dataset: 'hand', index: 0, kind: 'hand' } };
-}
 
 /**
  * Reference: Definition 4 spelt out byte by byte. t(h) and u(r) are looked up per byte,

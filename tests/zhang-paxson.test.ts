@@ -5,21 +5,14 @@ import { DIR_BWD, DIR_FWD, type Flow, type FlowPair, flowOf } from '../src/flow.
 import { rocPoint } from '../src/metrics.js';
 import { defaultParams } from '../src/params.js';
 import source from '../src/sources/synthetic-ssh.js';
+import { type Packet, fwd, acks, handPair as pair } from './helpers.js';
 
 // Times below are multiples of 1/64 s (exact in binary), so that boundary cases such as a
 // gap of exactly T_idle or a lag of exactly δ are exact, not rounded either way.
 
-type Packet = readonly [t: number, size: number, dir: number];
-
-const fwd = (...times: number[]): Packet[] => times.map((t) => [t, 36, DIR_FWD] as const);
 const bwd = (...times: number[]): Packet[] => times.map((t) => [t, 100, DIR_BWD] as const);
-const acks = (dir: number, ...times: number[]): Packet[] => times.map((t) => [t, 0, dir] as const);
 const f64 = (...x: number[]) => Float64Array.from(x);
 const arr = (x: Float64Array | Uint32Array) => Array.from(x);
-
-function pair(incoming: Flow, outgoing: Flow): FlowPair {
-  return { incoming, outgoing, relayed: false, meta: { dataset: 'hand', index: 0, kind: 'hand' } };
-}
 
 type Params = ReturnType<typeof defaultParams<typeof zp.params>>;
 const params = (over: Partial<Params> = {}): Params => ({ ...defaultParams(zp.params), ...over });
