@@ -10,8 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/fsutil.js';
-import { paperComparison } from '../src/paper/compare.js';
-import { PAPER_CITATION } from '../src/paper/reference.js';
+import { comparisonDocument } from '../src/paper/compare.js';
 import type { Summary } from '../src/summary.js';
 
 const { values: args } = parseArgs({
@@ -33,25 +32,5 @@ ssbench(['bench', args.config, '--out', out, '--fresh', '--quiet', ...(args.work
 ssbench(['report', out]);
 
 const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
-const dataset = summary.cells[0]?.dataset ?? 'ssh';
-const comparison = paperComparison(summary, {
-  chaff: { dataset, scenario: 'chaff', key: 'chaff.ratio' },
-  delay: { dataset, scenario: 'delay', key: 'delay.max' },
-  chain: { dataset, scenario: 'chain', key: 'source.chain' },
-});
-writeFileAtomic(
-  join(out, 'comparison.md'),
-  [
-    '# ssbench beside the paper',
-    '',
-    `${PAPER_CITATION}`,
-    '',
-    'Each cell: the detection rate ssbench measured / the one the paper reports, at FPR 0.4 %.',
-    "The paper's figures are drawn, in every public version of its source, from simulated",
-    'scores and hard-coded vectors; these are the first numbers regenerated from running',
-    'detectors. Differences are explained in results/paper/README.md, never tuned away.',
-    '',
-    comparison,
-  ].join('\n'),
-);
+writeFileAtomic(join(out, 'comparison.md'), comparisonDocument(summary));
 process.stderr.write(`comparison with the paper: ${join(out, 'comparison.md')}\n`);
