@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
-import { DIR_BWD, DIR_FWD, type Flow, payloadTimes } from '../src/flow.js';
+import { DIR_BWD, DIR_FWD, type Flow, FlowBuilder, payloadTimes } from '../src/flow.js';
 import { checkParams } from '../src/params.js';
 import { rngFor } from '../src/rng.js';
 import source from '../src/sources/synthetic-ssh.js';
 import { ChainTimer } from '../src/traffic/chain.js';
 import { LossProcess, retransmitDelay } from '../src/traffic/loss.js';
-import { PacketBuilder } from '../src/traffic/packets.js';
 import { type SessionScript, emitConnection, sshChannelDataSize } from '../src/traffic/ssh-model.js';
 
 type SourceParams = Parameters<typeof source.pair>[1];
@@ -474,7 +473,7 @@ describe('synthetic-ssh source: coalescing at S', () => {
     close(timer.outReply, [0.15, 0.15, 0.15, 0.65, 0.65]);
     close(timer.inReply, [0.15, 0.15, 0.15, 0.65, 0.65]);
 
-    const b = new PacketBuilder(64);
+    const b = new FlowBuilder(64);
     emitConnection(
       b,
       s,

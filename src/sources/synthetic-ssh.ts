@@ -15,13 +15,12 @@
  * their digest).
  */
 import { UserError } from '../errors.js';
-import { DIR_BWD, DIR_FWD, type Flow, type FlowPair } from '../flow.js';
+import { DIR_BWD, DIR_FWD, type Flow, FlowBuilder, type FlowPair } from '../flow.js';
 import type { ParamsOf } from '../params.js';
 import { type Rng, lognormal, rngFor, uniform } from '../rng.js';
 import { defineSource } from '../source.js';
 import { ChainTimer, type SessionPath } from '../traffic/chain.js';
 import { LossProcess } from '../traffic/loss.js';
-import { PacketBuilder } from '../traffic/packets.js';
 import {
   CIPHER_NAMES,
   type Cipher,
@@ -150,7 +149,7 @@ function startTime(rng: Rng): number {
  * as it is complete, and generation is synchronous, so a few per thread suffice. Reuse
  * keeps a worker's allocation (and the GC work that competes for the other core) low.
  */
-const scratch = [new PacketBuilder(4096), new PacketBuilder(4096)];
+const scratch = [new FlowBuilder(4096), new FlowBuilder(4096)];
 const scripts = [new ScriptBuffer(), new ScriptBuffer(), new ScriptBuffer()];
 const timer = new ChainTimer();
 const hopRtts = new Float64Array(9);
@@ -172,7 +171,7 @@ function script(rng: Rng, p: P, buf: ScriptBuffer): SessionScript {
   return sessionScriptInto(rng, p, startTime(rng), p.duration, buf);
 }
 
-function capture(b: PacketBuilder, p: P): Flow {
+function capture(b: FlowBuilder, p: P): Flow {
   return b.build(0, p.duration);
 }
 

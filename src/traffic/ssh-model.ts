@@ -7,7 +7,7 @@
 import { DIR_BWD, DIR_FWD } from '../flow.js';
 import { type Rng, clamp, exponential, geometric, lognormal, truncatedPareto } from '../rng.js';
 import { type LossProcess, retransmitDelay } from './loss.js';
-import type { PacketSink } from './packets.js';
+import type { PacketSink } from '../flow.js';
 
 export interface SessionParams {
   keystrokeMedian: number;

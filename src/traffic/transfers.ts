@@ -8,7 +8,7 @@
 import { DIR_BWD, DIR_FWD } from '../flow.js';
 import { type Rng, clamp, exponential, lognormal, truncatedPareto } from '../rng.js';
 import { type LossProcess, retransmitDelay, rtoFor } from './loss.js';
-import type { PacketSink } from './packets.js';
+import type { PacketSink } from '../flow.js';
 import { DELAYED_ACK, type Framing, MSS } from './ssh-model.js';
 
 /** Initial congestion window in segments (RFC 6928, Linux's default). */
