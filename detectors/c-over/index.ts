@@ -6,7 +6,7 @@
  * curve, grow with the length of the chain behind the host. It judges one connection;
  * here both connections of a pair are judged and compared. See README.md.
  */
-import { countCrossovers, matchRoundTrips, type RoundTrips, sortedRtts } from '../../src/analysis/rtt.js';
+import { countCrossovers, matchRoundTrips, type RoundTrips, sortedRtts, maxRttParam } from '../../src/analysis/rtt.js';
 import type { Flow, FlowPair } from '../../src/flow.js';
 import type { ParamsOf } from '../../src/params.js';
 import { defineDetector } from '../../src/plugin.js';
@@ -24,13 +24,7 @@ const params = {
     default: 'difference',
     description: 'score: −|X_in − X_out| (the chain behind both connections must be the same for a relay), or X of one connection alone',
   },
-  maxRtt: {
-    type: 'number',
-    default: 1,
-    min: 0,
-    unit: 's',
-    description: 'longest round trip: a send not echoed within it is given up',
-  },
+  maxRtt: maxRttParam(),
   slopeWindow: {
     type: 'number',
     default: 0.1,

@@ -7,7 +7,7 @@
  * connections share their contexts. See README.md for what is read and what is
  * reconstructed.
  */
-import { matchRoundTrips } from '../../src/analysis/rtt.js';
+import { matchRoundTrips, maxRttParam } from '../../src/analysis/rtt.js';
 import type { Flow, FlowPair } from '../../src/flow.js';
 import type { ParamsOf } from '../../src/params.js';
 import { defineDetector } from '../../src/plugin.js';
@@ -26,13 +26,7 @@ const params = {
     unit: 's',
     description: 'Δ: longest the relay may hold an echo; outgoing echoes in [t − Δ, t] are candidates for an incoming echo at t',
   },
-  maxRtt: {
-    type: 'number',
-    default: 1,
-    min: 0,
-    unit: 's',
-    description: 'longest round trip: a send not echoed within it is given up when echoes are matched to sends',
-  },
+  maxRtt: maxRttParam(' when echoes are matched to sends'),
   statistic: {
     type: 'enum',
     values: ['mean-correlation', 'matched-share'],

@@ -5,7 +5,7 @@
  * hop and is never echoed, so it adds no round trip. See README.md for what is taken from
  * the papers and what is reconstructed.
  */
-import { densestInterval, matchRoundTrips, type RoundTrips, sortedRtts } from '../../src/analysis/rtt.js';
+import { densestInterval, matchRoundTrips, type RoundTrips, sortedRtts, maxRttParam } from '../../src/analysis/rtt.js';
 import type { Flow, FlowPair } from '../../src/flow.js';
 import type { ParamsOf } from '../../src/params.js';
 import { defineDetector } from '../../src/plugin.js';
@@ -24,13 +24,7 @@ const params = {
     max: 0.5,
     description: 'δ: bound on the false-accusation probability; sets the steps observed, T = ⌈2 (Γ + 1)² ln(1/δ)⌉',
   },
-  maxRtt: {
-    type: 'number',
-    default: 1,
-    min: 0,
-    unit: 's',
-    description: 'longest round trip: a send not echoed within it is given up (chaff, or an echo merged away)',
-  },
+  maxRtt: maxRttParam(' (chaff, or an echo merged away)'),
   clusterFrom: {
     type: 'enum',
     values: ['conservative', 'greedy'],

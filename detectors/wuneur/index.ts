@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type MatchAlgorithm, matchRoundTrips } from '../../src/analysis/rtt.js';
+import { type MatchAlgorithm, matchRoundTrips, maxRttParam } from '../../src/analysis/rtt.js';
 import type { Flow, FlowPair } from '../../src/flow.js';
 import { ownPackage } from '../../src/fsutil.js';
 import type { ParamsOf } from '../../src/params.js';
@@ -29,13 +29,7 @@ const params = {
     default: 'conservative',
     description: 'send/echo matching (Yang & Huang): only unambiguous round trips, or every echo to the oldest outstanding send',
   },
-  maxRtt: {
-    type: 'number',
-    default: 1,
-    min: 0,
-    unit: 's',
-    description: 'longest round trip: a send not echoed within it is given up (chaff, or an echo merged away)',
-  },
+  maxRtt: maxRttParam(' (chaff, or an echo merged away)'),
 } as const;
 
 export type WuNeurParams = ParamsOf<typeof params>;

@@ -42,6 +42,19 @@
  */
 import { DIR_BWD, DIR_FWD, type Flow } from '../flow.js';
 
+/**
+ * The `maxRtt` parameter of the detectors built on this matcher: one declaration, so that
+ * they share its default and meaning; `note` adds what it means for one detector.
+ */
+export const maxRttParam = (note = '') =>
+  ({
+    type: 'number',
+    default: 1,
+    min: 0,
+    unit: 's',
+    description: `longest round trip: a send not echoed within it is given up${note}`,
+  }) as const;
+
 export type MatchAlgorithm = 'greedy' | 'conservative';
 
 export interface MatchOptions {
