@@ -17,7 +17,7 @@
  *
  * Which outgoing packet is the copy of which incoming keystroke is ground truth the
  * source knows but a FlowPair does not carry. A copy is given the hold of the last
- * keystroke that reached S before it, within RELAY_MATCH_WINDOW, and S keeps its order
+ * keystroke that reached S before it, within RELAY_WINDOW, and S keeps its order
  * (src/retime.ts copyReadyTimes, shared with the delay perturbation, which carries
  * echoes the other way). For a FIFO relay that forwards each keystroke before the next
  * one arrives this is the true correspondence; where S merges keystrokes into one packet
@@ -26,9 +26,6 @@
  */
 import { DIR_FWD, type Flow, type FlowPair, payloadTimes } from './flow.js';
 import { RELAY_WINDOW, copyReadyTimes, moveAndPropagate } from './retime.js';
-
-/** Longest time S is assumed to take to forward a keystroke (s). */
-export const RELAY_MATCH_WINDOW = RELAY_WINDOW;
 
 /** The marked times made causal: never earlier than the original, never out of order. */
 export function causalMarks(original: Float64Array, marked: Float64Array): Float64Array {
@@ -48,10 +45,10 @@ export function causalMarks(original: Float64Array, marked: Float64Array): Float
 /** The flow with its k-th forward payload packet leaving at `times[k]`, answers following. */
 function moveKeystrokes(f: Flow, times: Float64Array): Flow {
   let k = 0;
-  return moveAndPropagate(f, DIR_FWD, (i, ready) => {
-    // Called in packet order for the moved direction; pure ACKs of that direction are
-    // not moved (moveAcks is off), so only payload packets reach here.
-    return f.size[i] > 0 ? Math.max(times[k++], ready) : ready;
+  return moveAndPropagate(f, DIR_FWD, (_i, ready) => {
+    // Called in packet order for the moved direction's payload packets only (pure ACKs are
+    // not moved: moveAcks is off), so the k-th call is the k-th keystroke.
+    return Math.max(times[k++], ready);
   });
 }
 
@@ -69,6 +66,6 @@ export function applyMark(pair: FlowPair, marked: Float64Array): FlowPair {
   if (!pair.relayed) return { ...pair, incoming };
 
   const copies = payloadTimes(pair.outgoing, DIR_FWD);
-  const ready = copyReadyTimes(original, times, copies, RELAY_MATCH_WINDOW);
+  const ready = copyReadyTimes(original, times, copies, RELAY_WINDOW);
   return { ...pair, incoming, outgoing: moveKeystrokes(pair.outgoing, ready) };
 }
