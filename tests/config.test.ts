@@ -164,7 +164,7 @@ describe('plan', () => {
     ]);
     // The sweep sets its own parameter and keeps what the dataset set.
     expect(plan.groups[2].dataset.params).toMatchObject({ rttUpMedian: 0.01, rttDownMedian: 0.4 });
-    expect(plan.groups[0].dataset.params.rttDownMedian).toBe(0.06);
+    expect(plan.groups[0].dataset.params.rttDownMedian).toBe(0.02);
     expect(plan.groups[2].setting.values).toEqual({ 'source.rttDownMedian': 0.4 });
   });
 

@@ -10,12 +10,13 @@
  * outgoing one is another interactive session by default, and by choice the same user's
  * second window, a bulk copy, a video stream or sporadic background exchanges.
  *
- * With every parameter at its default the pairs are byte-identical to those of the
- * single-stepping-stone model this generalises (tests/synthetic-source.test.ts holds
- * their digest).
+ * By default the window opens as the sessions start (each connection's handshake, and
+ * what a relaying user types at S before the hop, are in it). The defaults are
+ * calibrated to the committed real capture (src/sources/README.md);
+ * tests/synthetic-source.test.ts holds a digest of the pairs they give.
  */
 import { UserError } from '../errors.js';
-import { DIR_BWD, DIR_FWD, type Flow, FlowBuilder, type FlowPair } from '../flow.js';
+import { DIR_BWD, DIR_FWD, type Flow, FlowBuilder, type FlowPair, type PacketSink } from '../flow.js';
 import type { ParamsOf } from '../params.js';
 import { type Rng, lognormal, rngFor, uniform } from '../rng.js';
 import { defineSource } from '../source.js';
@@ -30,8 +31,13 @@ import {
   PTY_CHUNK,
   ScriptBuffer,
   type SessionScript,
+  chunkBytes,
+  chunkCount,
+  isEnter,
   type Tunnel,
   emitConnection,
+  emitHandshake,
+  preludeScriptInto,
   sessionScriptInto,
   splitCommands,
 } from '../traffic/ssh-model.js';
@@ -52,13 +58,16 @@ const params = {
   outputSigma: { type: 'number', default: 2.35, min: 0, description: 'log-space sd of output bytes' },
   outputMax: { type: 'integer', default: 200000, min: 1, unit: 'B', description: 'largest output of one command' },
   execMean: { type: 'number', default: 0.01, min: 0, unit: 's', description: 'mean command run time before output (exponential)' },
+  enterEcho: { type: 'integer', default: 11, min: 2, unit: 'B', description: 'bytes echoed for Enter: "\\r\\n", and the 9 bytes with which bash 5.1+ leaves bracketed-paste mode' },
+  promptBytes: { type: 'integer', default: 25, min: 0, unit: 'B', description: 'the prompt that ends every command\'s output, a packet of its own (bracketed-paste switch included)' },
   rttUpMedian: { type: 'number', default: 0.04, min: 0, unit: 's', description: 'median RTT between the user and S (split evenly over the hops up to S unless hopRttMedian is set)' },
-  rttDownMedian: { type: 'number', default: 0.06, min: 0, unit: 's', description: 'median RTT from S to the end of the chain (split evenly over the hops after S unless hopRttMedian is set)' },
+  rttDownMedian: { type: 'number', default: 0.02, min: 0, unit: 's', description: 'median RTT from S to the end of the chain (split evenly over the hops after S unless hopRttMedian is set)' },
   rttSigma: { type: 'number', default: 0.5, min: 0, description: 'log-space sd of each hop RTT across sessions' },
   jitter: { type: 'number', default: 0.002, min: 0, unit: 's', description: 'per-packet network jitter per hop (|normal| sd), FIFO' },
   relayMean: { type: 'number', default: 0.0005, min: 0, unit: 's', description: 'mean forwarding time at a relay (exponential)' },
   serverMean: { type: 'number', default: 0.001, min: 0, unit: 's', description: 'mean time for a server to echo a key' },
   rateMbps: { type: 'number', default: 20, min: 0.01, unit: 'Mbit/s', description: 'bottleneck rate that paces output and transfers' },
+  negativeStartSpread: { type: 'number', default: 45, min: 0, unit: 's', description: 'with sessionStart, the two interactive sessions of a negative start independently: either first, the other up to this much later (uniform; at most 3/4 of the window)' },
   hardNegativeShare: { type: 'number', default: 0.5, min: 0, max: 1, description: 'share of negatives whose incoming session is itself relayed elsewhere' },
   chain: { type: 'integer', default: 1, min: 1, max: 8, description: 'stepping stones in the attacker\'s chain (chain + 1 connections from the user to the target)' },
   monitor: { type: 'integer', default: 0, min: 0, max: 8, description: 'which stepping stone is S, the monitored one: 1 … chain, counted from the user; 0 = the last' },
@@ -66,6 +75,12 @@ const params = {
   tunnel: { type: 'enum', values: ['nested', 'port-forward'], default: 'nested', description: 'nested interactive logins (a new SSH session per hop) or one end-to-end session through SSH port-forwarding tunnels' },
   loss: { type: 'number', default: 0, min: 0, max: 0.5, description: 'probability that a transmission of a data packet is lost, on every hop (recovered by retransmission timeout)' },
   coalesce: { type: 'number', default: 0, min: 0, unit: 's', description: 'S merges keystrokes that reach it within this window into one forwarded packet; 0 = never' },
+  sessionStart: { type: 'boolean', default: true, description: 'the window opens as sessions start: every SSH connection begins with its handshake and login, and a nested relayed session with commands typed at S before the one that opens the next hop; false: windows open mid-session' },
+  preludeCommands: { type: 'integer', default: 2, min: 0, description: 'most commands typed at S before the hop command (uniform 0 … preludeCommands)' },
+  preludeLength: { type: 'number', default: 6, min: 1, description: 'mean characters of a command typed at S before the hop (geometric)' },
+  hopLength: { type: 'integer', default: 10, min: 1, description: 'characters of the command that opens the next hop, e.g. "ssh target"' },
+  cipherChacha: { type: 'number', default: 0.6, min: 0, max: 1, description: 'share of connections that negotiate chacha20-poly1305' },
+  cipherGcm: { type: 'number', default: 0.3, min: 0, max: 1, description: 'share that negotiate AES-GCM; the rest AES-CTR with umac-64-etm' },
   bulkShare: share('share of positives that are bulk copies (scp) relayed through the chain'),
   negSameUser: share('share of negatives: the same user\'s two windows, one logged into S, one going through S elsewhere'),
   negBulk: share('share of negatives: an interactive incoming session beside an outgoing bulk copy (scp)'),
@@ -109,6 +124,9 @@ function setupOf(p: P): Setup {
   if (total > 1 + 1e-9) {
     throw new UserError(`synthetic-ssh: negSameUser + negBulk + negStreaming + negBackground is ${total}; they are shares of the negatives and must sum to at most 1`);
   }
+  if (p.cipherChacha + p.cipherGcm > 1 + 1e-9) {
+    throw new UserError(`synthetic-ssh: cipherChacha + cipherGcm is ${p.cipherChacha + p.cipherGcm}; they are shares of the connections and must sum to at most 1`);
+  }
   if (p.streamSegmentMin > p.streamSegmentMax) {
     throw new UserError(`synthetic-ssh: streamSegmentMin ${p.streamSegmentMin} is above streamSegmentMax ${p.streamSegmentMax}`);
   }
@@ -132,14 +150,12 @@ function setupOf(p: P): Setup {
   return setup;
 }
 
-function pickCipher(rng: Rng): Cipher {
-  // OpenSSH's default preference puts chacha20 first; servers and clients configured
-  // otherwise negotiate AES.
+function pickCipher(rng: Rng, p: P): Cipher {
   const u = rng();
-  return u < 0.6 ? CIPHER_NAMES[0] : u < 0.9 ? CIPHER_NAMES[1] : CIPHER_NAMES[2];
+  return u < p.cipherChacha ? CIPHER_NAMES[0] : u < p.cipherChacha + p.cipherGcm ? CIPHER_NAMES[1] : CIPHER_NAMES[2];
 }
 
-/** Packets before the first key of the window would belong to a session set-up we do not model. */
+/** When the first session of a pair starts, just after the window opens. */
 function startTime(rng: Rng): number {
   return uniform(rng, 0, 2);
 }
@@ -150,7 +166,7 @@ function startTime(rng: Rng): number {
  * keeps a worker's allocation (and the GC work that competes for the other core) low.
  */
 const scratch = [new FlowBuilder(4096), new FlowBuilder(4096)];
-const scripts = [new ScriptBuffer(), new ScriptBuffer(), new ScriptBuffer()];
+const scripts = [new ScriptBuffer(), new ScriptBuffer(), new ScriptBuffer(), new ScriptBuffer()];
 const timer = new ChainTimer();
 const hopRtts = new Float64Array(9);
 const userRtt = new Float64Array(1);
@@ -167,8 +183,8 @@ function drawChain(rng: Rng, p: P, setup: Setup): SessionPath {
   return { up: hopRtts.subarray(0, setup.m), down: hopRtts.subarray(setup.m, setup.hops) };
 }
 
-function script(rng: Rng, p: P, buf: ScriptBuffer): SessionScript {
-  return sessionScriptInto(rng, p, startTime(rng), p.duration, buf);
+function script(rng: Rng, p: P, start: number, buf: ScriptBuffer): SessionScript {
+  return sessionScriptInto(rng, p, start, p.duration, buf);
 }
 
 function capture(b: FlowBuilder, p: P): Flow {
@@ -183,35 +199,84 @@ function tunnelOn(setup: Setup, e2e: Cipher | null, hop: number): Tunnel | null 
 const WANT_IN = 1;
 const WANT_OUT = 2;
 
+/** Time from the login prompt to the first key [choice]. */
+const REACTION = 0.3;
+
+/**
+ * An SSH connection's start from `t0`, emitted into `b` (when not null); returns when the
+ * user, seeing the prompt, types the first key.
+ */
+function login(b: FlowBuilder | null, t0: number, rtt: number, sIsServer: boolean, cipher: Cipher): number {
+  return emitHandshake(b ?? DISCARD, t0, rtt, sIsServer, cipher) + REACTION;
+}
+
+const DISCARD: PacketSink = { push(): void {} };
+
 /**
  * Both connections at S of a session relayed through it, in capture windows; only those
- * `want` names are built (the other still takes its random draws).
+ * `want` names are built (the other still takes its random draws). The session either
+ * starts at `from` (a time: its connections' starts, and for nested logins what the user
+ * types at S before the hop, fall in the window) or is `from` (a script under way).
  */
 function relayedSession(
   rng: Rng,
-  s: SessionScript,
+  from: number | SessionScript,
   p: P,
   setup: Setup,
   path: SessionPath,
   want: number,
 ): { incoming: Flow | null; outgoing: Flow | null } {
+  const outCipher = pickCipher(rng, p);
+  const e2e = setup.tunnel ? pickCipher(rng, p) : null;
+  const inCipher = pickCipher(rng, p);
+  const rttIn = path.up[path.up.length - 1];
+  const lossy = p.loss > 0;
+  const incoming = scratch[1].reset();
+  const outgoing = scratch[0].reset();
+  let s: SessionScript;
+  if (typeof from !== 'number') s = from;
+  else if (!p.sessionStart || setup.tunnel) {
+    // Through tunnels the session's own start is end to end [choice: not modelled].
+    s = script(rng, p, from, scripts[0]);
+  } else {
+    // A login on S, and what the user types there, echoed by S, before the hop exists;
+    // the hop command's answer is the next host's login, the outgoing connection's start.
+    const inReady = login(want & WANT_IN ? incoming : null, from, rttIn, true, inCipher);
+    const commands = Math.floor(rng() * (p.preludeCommands + 1));
+    const local = preludeScriptInto(rng, p, inReady, p.duration, commands, p.preludeLength, p.hopLength, scripts[3]);
+    timer.run(rng, local, { up: path.up, down: NO_HOPS }, p);
+    const reply = timer.inReply;
+    const lView: ConnectionView = {
+      cipher: inCipher,
+      sendAt: timer.inSeen,
+      replyAt: reply,
+      clientAckLag: rttIn + DELAYED_ACK,
+      clientQuickAckLag: rttIn,
+      serverAcksAtS: true,
+      rate: setup.rate,
+      replyLost: timer.inReplyLost,
+      rto: timer.inRto,
+      outputLoss: lossy ? new LossProcess(rng, p.loss) : null,
+    };
+    if (want & WANT_IN) emitConnection(incoming, local, lView, (i) => reply[i] + local.exec[i]);
+    const k = local.t.length;
+    const hop = k > 0 ? timer.inDelivered[k - 1] + p.relayMean : inReady;
+    s = script(rng, p, login(outgoing, hop, path.down[0], false, outCipher), scripts[0]);
+  }
+
   // With only the outgoing connection wanted, nothing is drawn after it: the echoes S
   // would forward on the incoming one are left out.
   timer.run(rng, s, path, p, (want & WANT_IN) !== 0);
   const n = s.t.length;
-  const lossy = p.loss > 0;
 
   // Where each key's output chunks start in a flat array of chunk times.
   if (chunkBase.length < n + 1) chunkBase = new Int32Array(2 * n + 2);
   chunkBase[0] = 0;
-  for (let i = 0; i < n; i++) chunkBase[i + 1] = chunkBase[i] + Math.ceil(s.output[i] / PTY_CHUNK);
+  for (let i = 0; i < n; i++) chunkBase[i + 1] = chunkBase[i] + chunkCount(s, i);
   if (chunkSeen.length < chunkBase[n]) chunkSeen = new Float64Array(2 * chunkBase[n]);
   const base = chunkBase;
   const seen = chunkSeen;
 
-  const outgoing = scratch[0].reset();
-  const outCipher = pickCipher(rng);
-  const e2e = setup.tunnel ? pickCipher(rng) : null;
   const bView: ConnectionView = {
     cipher: outCipher,
     sendAt: timer.outSend,
@@ -230,17 +295,16 @@ function relayedSession(
   const replied = timer.replyDelivered;
   const ready =
     lossy && path.down.length > 1
-      ? (i: number, c: number) => timer.outputReady(replied[i] + s.exec[i], Math.min(PTY_CHUNK, s.output[i] - c * PTY_CHUNK) + CHUNK_FRAMING)
+      ? (i: number, c: number) => timer.outputReady(replied[i] + s.exec[i], chunkBytes(s, i, c) + CHUNK_FRAMING)
       : (i: number) => replied[i] + s.exec[i];
-  emitConnection(outgoing, s, bView, ready, (i, c, t) => {
+  // Wanted or not, the outgoing connection is walked: S forwards output chunks when it
+  // has them whole. Unwanted, its packets go nowhere.
+  emitConnection(want & WANT_OUT ? outgoing : DISCARD, s, bView, ready, (i, c, t) => {
     seen[base[i] + c] = t;
   });
   const outFlow = want & WANT_OUT ? capture(outgoing, p) : null;
 
   if (!(want & WANT_IN)) return { incoming: null, outgoing: outFlow };
-  const inCipher = pickCipher(rng);
-  const rttIn = path.up[path.up.length - 1];
-  const incoming = scratch[1].reset();
   const aView: ConnectionView = {
     cipher: inCipher,
     sendAt: timer.inSeen,
@@ -260,14 +324,21 @@ function relayedSession(
   return { incoming: capture(incoming, p), outgoing: outFlow };
 }
 
-/** An incoming session whose shell runs on S itself; its client is `rtt` away. */
-function localSession(rng: Rng, s: SessionScript, p: P, setup: Setup, rtt: number): Flow {
+/**
+ * An incoming session whose shell runs on S itself; its client is `rtt` away. It starts
+ * at `from` (a time) or is `from` (a script under way), as in relayedSession.
+ */
+function localSession(rng: Rng, from: number | SessionScript, p: P, setup: Setup, rtt: number): Flow {
+  const cipher = pickCipher(rng, p);
+  const b = scratch[0].reset();
+  let s: SessionScript;
+  if (typeof from !== 'number') s = from;
+  else s = script(rng, p, p.sessionStart ? login(b, from, rtt, true, cipher) : from, scripts[0]);
   userRtt[0] = rtt;
   timer.run(rng, s, { up: userRtt, down: NO_HOPS }, p);
-  const b = scratch[0].reset();
   const reply = timer.inReply;
   const view: ConnectionView = {
-    cipher: pickCipher(rng),
+    cipher,
     sendAt: timer.inSeen,
     replyAt: reply,
     clientAckLag: rtt + DELAYED_ACK,
@@ -294,7 +365,7 @@ function peerRtt(rng: Rng, p: P, setup: Setup): number {
 
 /** The same user's two windows: one logged into S, the other through S and the chain beyond. */
 function sameUserPair(rng: Rng, p: P, setup: Setup): { incoming: Flow; outgoing: Flow } {
-  const user = script(rng, p, scripts[0]);
+  const user = script(rng, p, startTime(rng), scripts[0]);
   const [here, there] = splitCommands(rng, user, SAME_USER_SWITCH, scripts[1], scripts[2]);
   // Both windows run on one client host: the same hop into S.
   const rtt = clientRtt(rng, p, setup);
@@ -315,7 +386,7 @@ function bulkCopy(rng: Rng, p: P, setup: Setup): Flow {
   const start = uniform(rng, 0, p.duration / 2);
   const bytes = bulkBytes(rng, p.bulkMedian, p.bulkSigma, setup.rate, p.duration - start);
   const upload = rng() < 0.5;
-  const frame = new Framing(pickCipher(rng));
+  const frame = new Framing(pickCipher(rng, p));
   const { data, count } = sshMessages(bytes);
   const b = scratch[0].reset();
   const link = {
@@ -358,9 +429,9 @@ function relayedBulk(rng: Rng, p: P, setup: Setup): { incoming: Flow; outgoing: 
   const start = uniform(rng, 0, p.duration / 2);
   const bytes = bulkBytes(rng, p.bulkMedian, p.bulkSigma, setup.rate, p.duration - start);
   const upload = rng() < 0.5;
-  const outCipher = pickCipher(rng);
-  const e2e = setup.tunnel ? pickCipher(rng) : null;
-  const inCipher = pickCipher(rng);
+  const outCipher = pickCipher(rng, p);
+  const e2e = setup.tunnel ? pickCipher(rng, p) : null;
+  const inCipher = pickCipher(rng, p);
   const lossy = p.loss > 0;
   const bIn = scratch[1].reset();
   const bOut = scratch[0].reset();
@@ -404,8 +475,7 @@ export default defineSource({
       if (p.bulkShare > 0 && mixDraw(req.seed, req.dataset, req.index) < p.bulkShare) {
         return { ...relayedBulk(rng, p, setup), relayed: true, meta: meta('relay-bulk') };
       }
-      const s = script(rng, p, scripts[0]);
-      const { incoming, outgoing } = relayedSession(rng, s, p, setup, drawChain(rng, p, setup), WANT_IN | WANT_OUT);
+      const { incoming, outgoing } = relayedSession(rng, startTime(rng), p, setup, drawChain(rng, p, setup), WANT_IN | WANT_OUT);
       return { incoming: incoming!, outgoing: outgoing!, relayed: true, meta: meta('relay') };
     }
     let kind: NegKind = 'unrelated';
@@ -417,17 +487,21 @@ export default defineSource({
     }
     if (kind === 'same-user') return { ...sameUserPair(rng, p, setup), relayed: false, meta: meta('same-user') };
     const hard = rng() < p.hardNegativeShare;
-    const sIn = script(rng, p, scripts[0]);
+    // Unrelated sessions start independently: either may open first, the other up to
+    // negativeStartSpread later; the pair's window opens with the first. A pair is two
+    // connections that overlap, so the later one keeps a quarter of the window at least.
+    const spread = kind === 'unrelated' && p.sessionStart ? Math.min(p.negativeStartSpread, 0.75 * p.duration) : 0;
+    const offset = spread > 0 ? uniform(rng, -spread, spread) : 0;
+    const inStart = startTime(rng) + Math.max(0, -offset);
     const incoming = hard
-      ? relayedSession(rng, sIn, p, setup, drawChain(rng, p, setup), WANT_IN).incoming!
-      : localSession(rng, sIn, p, setup, clientRtt(rng, p, setup));
+      ? relayedSession(rng, inStart, p, setup, drawChain(rng, p, setup), WANT_IN).incoming!
+      : localSession(rng, inStart, p, setup, clientRtt(rng, p, setup));
     let outgoing: Flow;
     if (kind === 'bulk') outgoing = bulkCopy(rng, p, setup);
     else if (kind === 'streaming') outgoing = streaming(rng, p, setup);
     else if (kind === 'background') outgoing = background(rng, p, setup);
     else {
-      const sOut = script(rng, p, scripts[0]);
-      outgoing = relayedSession(rng, sOut, p, setup, drawChain(rng, p, setup), WANT_OUT).outgoing!;
+      outgoing = relayedSession(rng, startTime(rng) + Math.max(0, offset), p, setup, drawChain(rng, p, setup), WANT_OUT).outgoing!;
     }
     return { incoming, outgoing, relayed: false, meta: meta(`${hard ? 'relayed-elsewhere' : 'local'}+${kind}`) };
   },

@@ -21,18 +21,46 @@ export interface SessionParams {
   outputSigma: number;
   outputMax: number;
   execMean: number;
+  enterEcho: number;
+  promptBytes: number;
 }
 
 /** What a user did in one session: a keystroke per entry, times at the user's host. */
 export interface SessionScript {
   /** Keystroke times (s). */
   t: Float64Array;
-  /** Bytes the server echoes for the key (1 for a character, 2 for Enter's "\r\n"). */
+  /** Bytes the server echoes for the key: 1 for a character, more for Enter (isEnter). */
   echo: Int32Array;
-  /** Output bytes the command prints after Enter (0 for other keys). */
+  /** Bytes the server sends after Enter, the next prompt included (0 for other keys). */
   output: Int32Array;
   /** Command run time before output starts (s). */
   exec: Float64Array;
+  /**
+   * The shell's prompt: the last this many bytes of every output, written on their own
+   * once the command has exited, so they leave as a packet of their own.
+   */
+  prompt: number;
+}
+
+/** Enter is the only key whose echo is more than the one character typed. */
+export function isEnter(s: SessionScript, i: number): boolean {
+  return s.echo[i] > 1;
+}
+
+/** Output chunks of key i: the command's output in pty reads of at most PTY_CHUNK, then the prompt. */
+export function chunkCount(s: SessionScript, i: number): number {
+  const out = s.output[i];
+  const prompt = Math.min(out, s.prompt);
+  return Math.ceil((out - prompt) / PTY_CHUNK) + (prompt > 0 ? 1 : 0);
+}
+
+/** Bytes of output chunk c of key i (c < chunkCount(s, i)). */
+export function chunkBytes(s: SessionScript, i: number, c: number): number {
+  const out = s.output[i];
+  const prompt = Math.min(out, s.prompt);
+  const body = out - prompt;
+  const bodyChunks = Math.ceil(body / PTY_CHUNK);
+  return c < bodyChunks ? Math.min(PTY_CHUNK, body - c * PTY_CHUNK) : prompt;
 }
 
 /**
@@ -46,6 +74,7 @@ export class ScriptBuffer {
   private output: Int32Array;
   private exec: Float64Array;
   length = 0;
+  prompt = 0;
 
   constructor(capacity = 512) {
     this.t = new Float64Array(capacity);
@@ -54,8 +83,9 @@ export class ScriptBuffer {
     this.exec = new Float64Array(capacity);
   }
 
-  reset(): this {
+  reset(prompt = 0): this {
     this.length = 0;
+    this.prompt = prompt;
     return this;
   }
 
@@ -92,27 +122,65 @@ export class ScriptBuffer {
       echo: this.echo.subarray(0, n),
       output: this.output.subarray(0, n),
       exec: this.exec.subarray(0, n),
+      prompt: this.prompt,
     };
   }
 }
 
 /** Types commands with think times in between, from `start` until `end`, into `buf`. */
 export function sessionScriptInto(rng: Rng, p: SessionParams, start: number, end: number, buf: ScriptBuffer): SessionScript {
-  buf.reset();
+  buf.reset(p.promptBytes);
   let now = start;
   while (now < end) {
-    const chars = geometric(rng, p.commandLength);
-    for (let c = 0; c < chars && now < end; c++) {
-      buf.push(now, 1, 0, 0);
-      now += clamp(lognormal(rng, p.keystrokeMedian, p.keystrokeSigma), 0.01, 5);
-    }
+    now = typeCommand(rng, p, now, end, geometric(rng, p.commandLength), true, buf);
     if (now >= end) break;
-    // Draw order: output or not, its size, then the run time (the defaults' digest fixes it).
-    const hasOutput = rng() < p.outputProbability;
-    const output = hasOutput ? Math.round(clamp(lognormal(rng, p.outputMedian, p.outputSigma), 1, p.outputMax)) : 0;
-    buf.push(now, 2, output, exponential(rng, p.execMean));
     now += truncatedPareto(rng, p.thinkAlpha, p.thinkMin, p.thinkMax);
   }
+  return buf.view();
+}
+
+/**
+ * Types `chars` characters and Enter from `now` (stopping at `end`); returns when Enter
+ * was pressed. With `runs`, the command prints output and the prompt after it; without,
+ * nothing comes back but the echo (a command whose answer is another host's login).
+ */
+function typeCommand(rng: Rng, p: SessionParams, now: number, end: number, chars: number, runs: boolean, buf: ScriptBuffer): number {
+  for (let c = 0; c < chars && now < end; c++) {
+    buf.push(now, 1, 0, 0);
+    now += clamp(lognormal(rng, p.keystrokeMedian, p.keystrokeSigma), 0.01, 5);
+  }
+  if (now >= end) return now;
+  let output = 0;
+  if (runs) {
+    const hasOutput = rng() < p.outputProbability;
+    output = p.promptBytes + (hasOutput ? Math.round(clamp(lognormal(rng, p.outputMedian, p.outputSigma), 1, p.outputMax)) : 0);
+  }
+  buf.push(now, p.enterEcho, output, exponential(rng, p.execMean));
+  return now;
+}
+
+/**
+ * What a user types at a stepping stone before going on: `commands` commands of mean
+ * length `length` (geometric), then the `hop` characters of the command that opens the
+ * next connection, from `start` until its Enter.
+ */
+export function preludeScriptInto(
+  rng: Rng,
+  p: SessionParams,
+  start: number,
+  end: number,
+  commands: number,
+  length: number,
+  hop: number,
+  buf: ScriptBuffer,
+): SessionScript {
+  buf.reset(p.promptBytes);
+  let now = start;
+  for (let k = 0; k < commands && now < end; k++) {
+    now = typeCommand(rng, p, now, end, geometric(rng, length), true, buf);
+    now += truncatedPareto(rng, p.thinkAlpha, p.thinkMin, p.thinkMax);
+  }
+  if (now < end) typeCommand(rng, p, now, end, hop, false, buf);
   return buf.view();
 }
 
@@ -129,12 +197,12 @@ export function splitCommands(
   a: ScriptBuffer,
   b: ScriptBuffer,
 ): [SessionScript, SessionScript] {
-  a.reset();
-  b.reset();
+  a.reset(s.prompt);
+  b.reset(s.prompt);
   let toA = rng() < 0.5;
   for (let i = 0; i < s.t.length; i++) {
     (toA ? a : b).push(s.t[i], s.echo[i], s.output[i], s.exec[i]);
-    if (s.echo[i] === 2 && rng() < switchProb) toA = !toA;
+    if (isEnter(s, i) && rng() < switchProb) toA = !toA;
   }
   return [a.view(), b.view()];
 }
@@ -145,8 +213,11 @@ export const CIPHERS = {
   chacha20: { block: 8, mac: 16, lengthAligned: false },
   /** aes128-gcm@openssh.com: 16-byte blocks, length as AAD, 16-byte tag. */
   aesgcm: { block: 16, mac: 16, lengthAligned: false },
-  /** aes128-ctr with hmac-sha2-256 (not EtM): the length field is inside the aligned part. */
-  aesctr: { block: 16, mac: 32, lengthAligned: true },
+  /**
+   * aes128-ctr with umac-64-etm@openssh.com, the MAC OpenSSH prefers for a non-AEAD
+   * cipher: encrypt-then-MAC leaves the length field in clear, outside the alignment.
+   */
+  aesctr: { block: 16, mac: 8, lengthAligned: false },
 } as const;
 export type Cipher = keyof typeof CIPHERS;
 export const CIPHER_NAMES = Object.keys(CIPHERS) as Cipher[];
@@ -215,6 +286,59 @@ export class Framing {
   echo(bytes: number): number {
     return bytes === 1 ? this.echo1 : bytes === 2 ? this.echo2 : this.data(bytes);
   }
+}
+
+/**
+ * The start of an SSH connection, message by message, as OpenSSH 9 (hybrid
+ * sntrup761x25519 key exchange, Ed25519 host and user keys, public-key login) puts it on
+ * the wire: who sends (client or server), the bytes (plain before NEWKEYS; after it,
+ * the data length that the cipher's framing wraps, as for channel data), and the time
+ * the sender spends before sending (key generation, signing, forking the shell).
+ * Sizes and times are those of a capture of the testbed (fixtures/real-capture).
+ */
+const HANDSHAKE: readonly { client: boolean; plain: number; data: number; compute: number }[] = [
+  { client: true, plain: 41, data: -1, compute: 0 }, // version string
+  { client: false, plain: 41, data: -1, compute: 0.008 },
+  { client: false, plain: 1088, data: -1, compute: 0.04 }, // KEXINIT
+  { client: true, plain: 1384, data: -1, compute: 0.005 },
+  { client: true, plain: 1208, data: -1, compute: 0.08 }, // KEX_ECDH_INIT (hybrid key)
+  { client: false, plain: 1448, data: -1, compute: 0.02 }, // KEX_ECDH_REPLY, two segments
+  { client: false, plain: 124, data: -1, compute: 0 },
+  { client: true, plain: 16, data: -1, compute: 0.04 }, // NEWKEYS
+  { client: true, plain: 0, data: 14, compute: 0.04 }, // SERVICE_REQUEST ssh-userauth
+  { client: false, plain: 0, data: 14, compute: 0 }, // SERVICE_ACCEPT
+  { client: true, plain: 0, data: 30, compute: 0.005 }, // USERAUTH_REQUEST none
+  { client: false, plain: 0, data: 14, compute: 0.005 }, // USERAUTH_FAILURE
+  { client: true, plain: 0, data: 110, compute: 0.005 }, // USERAUTH_REQUEST publickey, query
+  { client: false, plain: 0, data: 62, compute: 0.002 }, // USERAUTH_PK_OK
+  { client: true, plain: 0, data: 270, compute: 0.005 }, // USERAUTH_REQUEST publickey, signed
+  { client: false, plain: 0, data: 0, compute: 0.005 }, // USERAUTH_SUCCESS
+  { client: true, plain: 0, data: 86, compute: 0.005 }, // CHANNEL_OPEN session
+  { client: false, plain: 0, data: 400, compute: 0 }, // hostkeys-00@openssh.com
+  { client: false, plain: 0, data: 14, compute: 0.05 }, // CHANNEL_OPEN_CONFIRMATION
+  { client: true, plain: 0, data: 220, compute: 0.005 }, // pty-req, env, shell
+  { client: false, plain: 0, data: 70, compute: 0.002 }, // CHANNEL_SUCCESS, window adjust
+  { client: false, plain: 0, data: 30, compute: 0.005 }, // first prompt
+];
+
+/**
+ * Emits an SSH connection's start into `b` from `t0` (the client's first packet, as S
+ * sees it) and returns when its last packet is seen. At S a packet that answers one S
+ * sent arrives a round trip (`rtt`) after it; one S sends, or one sent right after
+ * another from the same side, follows after the sender's compute time.
+ */
+export function emitHandshake(b: PacketSink, t0: number, rtt: number, sIsServer: boolean, cipher: Cipher): number {
+  let t = t0;
+  let prevFromS: boolean | null = null;
+  for (const m of HANDSHAKE) {
+    const fromS = m.client !== sIsServer;
+    if (prevFromS === true && !fromS) t += rtt;
+    t += m.compute;
+    prevFromS = fromS;
+    const bytes = m.data >= 0 ? sshChannelDataSize(cipher, m.data) : m.plain;
+    b.push(t, bytes, m.client ? DIR_FWD : DIR_BWD);
+  }
+  return t;
 }
 
 /** Output is read from the pty and sent in SSH packets of at most this many bytes. */
@@ -320,14 +444,11 @@ export function emitConnection(
     let anyOutput = false;
     let link = reply;
     for (let j = first; j <= i; j++) {
-      const out = s.output[j];
-      if (out <= 0) continue;
+      if (s.output[j] <= 0) continue;
       anyOutput = true;
-      let remaining = out;
-      for (let c = 0; remaining > 0; c++) {
-        const data = Math.min(PTY_CHUNK, remaining);
-        remaining -= data;
-        let wire = frame.data(data);
+      const chunks = chunkCount(s, j);
+      for (let c = 0; c < chunks; c++) {
+        let wire = frame.data(chunkBytes(s, j, c));
         link = Math.max(link, chunkReady(j, c));
         // In-order delivery: a chunk is not complete before the one ahead of it.
         let seen = Math.max(link, lastSeen);
