@@ -90,7 +90,10 @@ const sourceDefaults = defaultParams(source.params);
  */
 export function trainingPair(index: number): { pair: FlowPair; hopsIn: number; hopsOut: number; setting: Setting } {
   const setting = trainingSetting(index);
-  const p = { ...sourceDefaults, chain: setting.chain, monitor: setting.monitor, hopRttMedian: setting.hopRttMedian };
+  // Mid-session windows: with session starts, a relay's incoming connection begins with
+  // the user's typing at S itself, echoed with no hop behind it, and every connection
+  // with a handshake; labelled with the chain's hops they would teach the net noise.
+  const p = { ...sourceDefaults, sessionStart: false, chain: setting.chain, monitor: setting.monitor, hopRttMedian: setting.hopRttMedian };
   const pair = source.pair({ seed: TRAIN_SEED, dataset: DATASET, index, relayed: index % 2 === 0 }, p);
   const local = !pair.relayed && pair.meta.kind.startsWith('local');
   return { pair, hopsIn: local ? 0 : setting.downstream, hopsOut: setting.downstream, setting };
