@@ -8,6 +8,7 @@ import wm, {
   layout,
   matchScore,
   quantise,
+  shiftedScore,
   usableBits,
   watermarkBits,
 } from '../detectors/wm/index.js';
@@ -270,7 +271,10 @@ describe('detector on pairs', () => {
     const w = watermarkBits(defaults.key, defaults.bits);
     let matches = 0;
     for (let b = 0; b < 10; b++) if (bits[b] === w[b]) matches++;
-    expect(wm.score([pair], defaults)[0]).toBeCloseTo(-binomialTailLog10(10, matches), 12);
+    // Read at the marked indices alone (no shift):
+    expect(wm.score([pair], { ...defaults, maxOffset: 0 })[0]).toBeCloseTo(-binomialTailLog10(10, matches), 12);
+    // With shifts, the best of them: at least that.
+    expect(wm.score([pair], defaults)[0]).toBeGreaterThanOrEqual(-binomialTailLog10(10, matches));
     // And well below a marked copy of the same session (all 10 bits: 10·log10 2 = 3.01).
     const marked = applyMark(pair, wm.mark!(payloadTimes(pair.incoming, DIR_FWD), defaults, rngFor(0, 'm', 0)));
     expect(wm.score([marked], defaults)[0]).toBeCloseTo(10 * Math.log10(2), 12);
@@ -284,8 +288,35 @@ describe('detector on pairs', () => {
     const pkts: [number, number, number][] = [[first - 0.05, 36, DIR_FWD]];
     for (let i = 0; i < marked.outgoing.t.length; i++) pkts.push([marked.outgoing.t[i], marked.outgoing.size[i], marked.outgoing.dir[i]]);
     const chaffed = { ...marked, outgoing: flowOf(pkts) };
-    const [clean, shifted] = wm.score([marked, chaffed], defaults);
+    const [clean, shifted] = wm.score([marked, chaffed], { ...defaults, maxOffset: 0 });
     expect(clean).toBeCloseTo(10 * Math.log10(2), 12);
     expect(shifted).toBeLessThan(clean);
+    // The decoder's shift search finds it again: read at shift −1 the bits are all there.
+    expect(wm.score([chaffed], defaults)[0]).toBeCloseTo(clean, 12);
+  });
+
+  it('reads a relay whose incoming connection carries keystrokes of its own first', () => {
+    // 22 keystrokes typed at S (one block) before the 220 it relays. The marker marks all
+    // 242: bits 0..10. The outgoing connection carries the 220 copies, so the copy of
+    // marked keystroke i is outgoing keystroke i − 22: at shift 22, bit 0 falls before the
+    // outgoing connection and bits 1..10 decode exactly: 10·log10 2.
+    const own = typing(9, 22);
+    const relayed = typing(10, 220).map((x) => x + own[own.length - 1] + 1);
+    const inc: [number, number, number][] = [];
+    const out: [number, number, number][] = [];
+    for (const x of own) inc.push([x, 36, DIR_FWD], [x + 0.001, 36, DIR_BWD]);
+    for (const x of relayed) {
+      inc.push([x, 36, DIR_FWD], [x + 0.03, 36, DIR_BWD]);
+      out.push([x + 0.001, 36, DIR_FWD], [x + 0.02, 36, DIR_BWD]);
+    }
+    const pair: FlowPair = { incoming: flowOf(inc), outgoing: flowOf(out), relayed: true, meta: { dataset: 't', index: 0, kind: 'relay' } };
+    const marked = applyMark(pair, wm.mark!(payloadTimes(pair.incoming, DIR_FWD), defaults, rngFor(0, 'm', 0)));
+    const y = payloadTimes(marked.outgoing, DIR_FWD);
+    const lay = layout(defaults.key, defaults.m, defaults.spread, defaults.bits);
+    const w = watermarkBits(defaults.key, defaults.bits);
+    expect(shiftedScore(y, 22, defaults.s, lay, w, defaults.bits, defaults.maxPackets)).toBeCloseTo(10 * Math.log10(2), 12);
+    expect(wm.score([marked], defaults)[0]).toBeGreaterThanOrEqual(10 * Math.log10(2) - 1e-12);
+    // Without the search, every bit is read one block off.
+    expect(wm.score([marked], { ...defaults, maxOffset: 0 })[0]).toBeLessThan(2);
   });
 });

@@ -25,6 +25,12 @@ const params = {
     description: "each bit takes its 2m packets from its own block of spread·2m consecutive keystrokes, chosen by the key (1: the whole block)",
   },
   key: { type: 'integer', default: 1, description: 'secret shared by marker and decoder: the watermark bits and the packets chosen' },
+  maxOffset: {
+    type: 'integer',
+    default: 40,
+    min: 0,
+    description: 'the decoder tries every shift of the outgoing keystrokes against the marked ones up to this many packets, either way, and keeps the best',
+  },
 } as const;
 
 /** q(x, s): x in units of s, rounded half up. */
@@ -211,6 +217,28 @@ export function matchScore(decoded: Uint8Array, w: Uint8Array, usable: number): 
   return 0 - binomialTailLog10(usable, matches);
 }
 
+/**
+ * The score of outgoing keystrokes `y` read as if the copy of marked keystroke i were
+ * outgoing keystroke i − o: a relay whose incoming connection carries o more keystrokes
+ * before the relayed ones (typing at S before the hop) is read at shift o. Bits with a
+ * packet outside `y` are not counted; with o = 0 this is matchScore(decode(y)).
+ */
+export function shiftedScore(y: Float64Array, o: number, s: number, lay: Layout, w: Uint8Array, bits: number, maxPackets: number): number {
+  const m = lay.m;
+  const total = Math.min(bits, Math.floor(maxPackets / lay.block));
+  let n = 0;
+  let matches = 0;
+  for (let b = 0; b < total; b++) {
+    if (b * lay.block - o < 0) continue;
+    if ((b + 1) * lay.block - o > y.length) break;
+    let diff = 0;
+    for (let k = 0; k < m; k++) diff += y[lay.second[b * m + k] - o] - y[lay.first[b * m + k] - o];
+    n++;
+    if (decodeValue(diff / m, s) === w[b]) matches++;
+  }
+  return n === 0 ? 0 : 0 - binomialTailLog10(n, matches);
+}
+
 export default defineDetector({
   name: 'wm',
   description: 'active IPD watermark: quantised averages of keystroke IPDs, decoded from the outgoing connection',
@@ -228,8 +256,9 @@ export default defineDetector({
     const out = new Float64Array(pairs.length);
     for (let k = 0; k < pairs.length; k++) {
       const y = payloadTimes(pairs[k].outgoing, DIR_FWD);
-      const usable = usableBits(y.length, lay, p.bits, p.maxPackets);
-      out[k] = matchScore(decode(y, p.s, lay, usable), w, usable);
+      let best = 0;
+      for (let o = -p.maxOffset; o <= p.maxOffset; o++) best = Math.max(best, shiftedScore(y, o, p.s, lay, w, p.bits, p.maxPackets));
+      out[k] = best;
     }
     return out;
   },
