@@ -11,6 +11,7 @@
 import { onOffPeriods } from '../analysis/onoff.js';
 import { matchRoundTrips } from '../analysis/rtt.js';
 import { DIR_BWD, DIR_FWD, type Flow, type FlowPair } from '../flow.js';
+import { Float64List } from '../float64-list.js';
 
 export interface FeatureSpec {
   id: string;
@@ -52,37 +53,13 @@ export interface FeatureOptions {
   maxEcho?: number;
 }
 
-/** A growable sample of doubles, appended to without per-value allocation. */
-export class Sample {
-  private buf: Float64Array;
-  length = 0;
-
-  constructor(capacity = 1024) {
-    this.buf = new Float64Array(capacity);
-  }
-
-  push(v: number): void {
-    if (this.length === this.buf.length) {
-      const next = new Float64Array(this.buf.length * 2);
-      next.set(this.buf);
-      this.buf = next;
-    }
-    this.buf[this.length++] = v;
-  }
-
-  /** The values so far, copied out. */
-  values(): Float64Array {
-    return this.buf.slice(0, this.length);
-  }
-}
-
 /** Payload sizes of one direction. */
-export function payloadSizesInto(f: Flow, dir: number, out: Sample): void {
+export function payloadSizesInto(f: Flow, dir: number, out: Float64List): void {
   for (let i = 0; i < f.t.length; i++) if (f.size[i] > 0 && f.dir[i] === dir) out.push(f.size[i]);
 }
 
 /** Gaps between consecutive payload packets of one direction (pure ACKs skipped). */
-export function payloadGapsInto(f: Flow, dir: number, out: Sample): void {
+export function payloadGapsInto(f: Flow, dir: number, out: Float64List): void {
   let last = NaN;
   for (let i = 0; i < f.t.length; i++) {
     if (f.size[i] <= 0 || f.dir[i] !== dir) continue;
@@ -106,7 +83,7 @@ export function packetRate(f: Flow): number {
  * ON period lengths (first to last payload packet of a period) and OFF period lengths
  * (last payload packet of one period to the first of the next), both directions merged.
  */
-export function onOffInto(f: Flow, idle: number, on: Sample, off: Sample): void {
+export function onOffInto(f: Flow, idle: number, on: Float64List, off: Float64List): void {
   const p = onOffPeriods(f, 'both', idle);
   for (let k = 0; k < p.starts.length; k++) {
     on.push(p.ends[k] - p.starts[k]);
@@ -118,7 +95,7 @@ export function onOffInto(f: Flow, idle: number, on: Sample, off: Sample): void 
  * Echo delays: each forward payload packet (a keystroke) to the first backward payload
  * packet that answers it, matched first in, first out (src/analysis/rtt.ts, greedy).
  */
-export function echoDelaysInto(f: Flow, maxEcho: number, out: Sample): void {
+export function echoDelaysInto(f: Flow, maxEcho: number, out: Float64List): void {
   const rt = matchRoundTrips(f, { algorithm: 'greedy', maxRtt: maxEcho });
   for (let k = 0; k < rt.rtt.length; k++) out.push(rt.rtt[k]);
 }
@@ -129,8 +106,8 @@ export type FeatureSamples = Record<string, Float64Array>;
 export function extractFeatures(pairs: readonly FlowPair[], options: FeatureOptions = {}): FeatureSamples {
   const idle = options.idle ?? 0.5;
   const maxEcho = options.maxEcho ?? 1;
-  const s: Record<string, Sample> = {};
-  for (const f of FEATURES) s[f.id] = new Sample();
+  const s: Record<string, Float64List> = {};
+  for (const f of FEATURES) s[f.id] = new Float64List();
   const seen = new Set<Flow>();
   for (const pair of pairs) {
     for (const [side, f] of [['in', pair.incoming], ['out', pair.outgoing]] as const) {

@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { UserError } from '../errors.js';
+import { Float64List } from '../float64-list.js';
 
 export interface Curve {
   fpr: Float64Array;
@@ -143,22 +144,6 @@ export interface CellScores {
   neg: Float64Array;
 }
 
-class Growable {
-  data = new Float64Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const bigger = new Float64Array(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = v;
-  }
-  done(): Float64Array {
-    return this.data.slice(0, this.length);
-  }
-}
-
 const COLUMNS = 'dataset,scenario,level,detector,pair,relayed,score';
 
 /**
@@ -168,8 +153,8 @@ const COLUMNS = 'dataset,scenario,level,detector,pair,relayed,score';
  * the four names before them are parsed as CSV once per cell, not once per line.
  */
 export async function readScores(file: string): Promise<CellScores[]> {
-  const byPrefix = new Map<string, { pos: Growable; neg: Growable }>();
-  const cells = new Map<string, { key: string[]; pos: Growable; neg: Growable }>();
+  const byPrefix = new Map<string, { pos: Float64List; neg: Float64List }>();
+  const cells = new Map<string, { key: string[]; pos: Float64List; neg: Float64List }>();
   const source = createReadStream(file);
   const gunzip = createGunzip();
   // pipeline hands a read error on to gunzip, whose errors end the line iteration below.
@@ -205,7 +190,7 @@ export async function readScores(file: string): Promise<CellScores[]> {
         const k = key.join('\u0000');
         let c = cells.get(k);
         if (!c) {
-          c = { key, pos: new Growable(), neg: new Growable() };
+          c = { key, pos: new Float64List(), neg: new Float64List() };
           cells.set(k, c);
         }
         acc = c;
@@ -232,7 +217,7 @@ export async function readScores(file: string): Promise<CellScores[]> {
     scenario: key[1],
     level: key[2],
     detector: key[3],
-    pos: pos.done(),
-    neg: neg.done(),
+    pos: pos.values(),
+    neg: neg.values(),
   }));
 }
