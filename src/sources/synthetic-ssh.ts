@@ -246,21 +246,7 @@ function relayedSession(
     const inReady = login(want & WANT_IN ? incoming : null, from, rttIn, true, inCipher);
     const commands = Math.floor(rng() * (p.preludeCommands + 1));
     const local = preludeScriptInto(rng, p, inReady, p.duration, commands, p.preludeLength, p.hopLength, scripts[3]);
-    timer.run(rng, local, { up: path.up, down: NO_HOPS }, p);
-    const reply = timer.inReply;
-    const lView: ConnectionView = {
-      cipher: inCipher,
-      sendAt: timer.inSeen,
-      replyAt: reply,
-      clientAckLag: rttIn + DELAYED_ACK,
-      clientQuickAckLag: rttIn,
-      serverAcksAtS: true,
-      rate: setup.rate,
-      replyLost: timer.inReplyLost,
-      rto: timer.inRto,
-      outputLoss: lossy ? new LossProcess(rng, p.loss) : null,
-    };
-    if (want & WANT_IN) emitConnection(incoming, local, lView, (i) => reply[i] + local.exec[i]);
+    shellOnS(want & WANT_IN ? incoming : null, rng, local, p, setup, path.up, inCipher);
     const k = local.t.length;
     const hop = k > 0 ? timer.inDelivered[k - 1] + p.relayMean : inReady;
     s = script(rng, p, login(outgoing, hop, path.down[0], false, outCipher), scripts[0]);
@@ -337,7 +323,18 @@ function localSession(rng: Rng, from: number | SessionScript, p: P, setup: Setup
   if (typeof from !== 'number') s = from;
   else s = script(rng, p, p.sessionStart ? login(b, from, rtt, true, cipher) : from, scripts[0]);
   userRtt[0] = rtt;
-  timer.run(rng, s, { up: userRtt, down: NO_HOPS }, p);
+  shellOnS(b, rng, s, p, setup, userRtt, cipher);
+  return capture(b, p);
+}
+
+/**
+ * Keys of `s` typed into a shell S runs itself, reached over the hops `up` (the last one
+ * the incoming connection): timed, and emitted into `b` when it is not null (the draws
+ * are taken either way). The timer keeps the keys' times until its next run.
+ */
+function shellOnS(b: FlowBuilder | null, rng: Rng, s: SessionScript, p: P, setup: Setup, up: ArrayLike<number>, cipher: Cipher): void {
+  timer.run(rng, s, { up, down: NO_HOPS }, p);
+  const rtt = up[up.length - 1];
   const reply = timer.inReply;
   const view: ConnectionView = {
     cipher,
@@ -351,8 +348,7 @@ function localSession(rng: Rng, from: number | SessionScript, p: P, setup: Setup
     rto: timer.inRto,
     outputLoss: p.loss > 0 ? new LossProcess(rng, p.loss) : null,
   };
-  emitConnection(b, s, view, (i) => reply[i] + s.exec[i]);
-  return capture(b, p);
+  if (b !== null) emitConnection(b, s, view, (i) => reply[i] + s.exec[i]);
 }
 
 /** The RTT of a client one hop from S, distributed as the attacker's hop into S. */
