@@ -43,6 +43,12 @@ writeFileSync(
   `export default { kind: 'detector', name: 'first-data', description: 'test', params: {},
      score: (pairs) => Float64Array.from(pairs, (p) => { const f = p.incoming; for (let i = 0; i < f.t.length; i++) if (f.size[i] > 0) return f.t[i]; return -1; }) };`,
 );
+// Scores a pair by its packet counts: 100 per incoming packet, 1 per outgoing one.
+writeFileSync(
+  join(dir, 'packets.mjs'),
+  `export default { kind: 'detector', name: 'packets', description: 'test', params: {},
+     score: (pairs) => Float64Array.from(pairs, (p) => 100 * p.incoming.t.length + p.outgoing.t.length) };`,
+);
 writeFileSync(join(dir, 'marker.mjs'), `export default { kind: 'detector', name: 'marker', description: 'test', params: {}, mark: (k) => k, score: (p) => new Float64Array(p.length) };`);
 
 const config = (over: Record<string, unknown> = {}, detectors: unknown[] = [{ name: './first-data.mjs' }]) => ({
@@ -61,6 +67,23 @@ describe('capture datasets', () => {
     expect(Array.from(r.scores[0] as Float64Array)).toEqual([2, 22]);
     // The results' config keeps the paths as the config wrote them.
     expect((publicConfig(c) as { datasets: { params: { file: string } }[] }).datasets[0].params.file).toBe('cap.pcap');
+  });
+
+  it('cuts each pair to a window that opens with its first packet', async () => {
+    const counts = async (params: Record<string, unknown>) => {
+      const c = await resolveConfig(
+        config({ params: { file: 'cap.pcap', labels: 'labels.csv', pairing: 'host', host: S, ...params } }, [{ name: './packets.mjs' }]),
+        join(dir, 'cfg.json'),
+      );
+      const r = await runChunk({ seed: 1, dataset: c.datasets[0], steps: [], detectors: c.detectors, start: 0, end: 2, threads: 1 });
+      return Array.from(r.scores[0] as Float64Array);
+    };
+    // Whole connections: a data packet and its ACK each (flows leave the SYNs out).
+    expect(await counts({})).toEqual([202, 202]);
+    // A-B opens with A's data at 2 s: until 2.55 s A keeps its data and ACK (2.5 s), B
+    // its data (2.1 s) but not its ACK (2.6 s). C-D opens with C's data at 22 s: C keeps
+    // both, D nothing (data at 23 s).
+    expect(await counts({ window: 0.55 })).toEqual([201, 200]);
   });
 
   it('refuses more pairs than the capture holds, a missing file, and an active detector', async () => {

@@ -13,7 +13,7 @@
  */
 import { type CaptureResult, type Labels, hostPairs, pairsFromLabels, readCapture, readLabels } from '../capture/index.js';
 import { UserError } from '../errors.js';
-import type { FlowPair } from '../flow.js';
+import { type Flow, FlowBuilder, type FlowPair } from '../flow.js';
 import type { ParamsOf } from '../params.js';
 import { defineSource } from '../source.js';
 
@@ -23,6 +23,7 @@ const params = {
   pairing: { type: 'enum', values: ['labels', 'host'], default: 'labels', description: 'labels: the pairs the labels file lists; host: every overlapping (incoming, outgoing) pair at `host`' },
   host: { type: 'string', default: '', description: 'host mode: the stepping stone address (IPv4 or IPv6)' },
   dropRetransmissions: { type: 'boolean', default: false, description: 'leave out packets recognised as retransmissions (a relay forwards each byte once)' },
+  window: { type: 'number', default: 0, min: 0, unit: 's', description: 'cut every pair to this long a window from its first packet, as a monitor that watches fixed windows sees it (the synthetic source\'s `duration`); 0 = whole connections' },
 } as const;
 
 type P = ParamsOf<typeof params>;
@@ -44,7 +45,23 @@ async function load(p: P): Promise<Prepared> {
   const opts = { dataset: 'capture', dropRetransmissions: p.dropRetransmissions };
   const pairs =
     p.pairing === 'host' ? hostPairs(capture.connections, p.host, { ...opts, labels }) : pairsFromLabels(capture.connections, labels as Labels, opts);
-  return { relayed: pairs.filter((x) => x.relayed), other: pairs.filter((x) => !x.relayed) };
+  const kept = p.window > 0 ? pairs.map((x) => windowed(x, p.window)) : pairs;
+  return { relayed: kept.filter((x) => x.relayed), other: kept.filter((x) => !x.relayed) };
+}
+
+/**
+ * The pair in a window of `length` seconds that opens with its first packet: what the
+ * synthetic source gives, where the window opens as the first session starts and the
+ * other may start later, or run past the window's end.
+ */
+function windowed(pair: FlowPair, length: number): FlowPair {
+  const t0 = Math.min(pair.incoming.t[0] ?? Infinity, pair.outgoing.t[0] ?? Infinity);
+  const cut = (f: Flow): Flow => {
+    const b = new FlowBuilder(Math.max(1, f.t.length));
+    for (let i = 0; i < f.t.length && f.t[i] <= t0 + length; i++) b.push(f.t[i], f.size[i], f.dir[i]);
+    return b.build();
+  };
+  return { ...pair, incoming: cut(pair.incoming), outgoing: cut(pair.outgoing) };
 }
 
 function preparedFor(p: P): Promise<Prepared> {
