@@ -7,7 +7,7 @@ import { rngFor } from '../src/rng.js';
 import source from '../src/sources/synthetic-ssh.js';
 import { ChainTimer } from '../src/traffic/chain.js';
 import { LossProcess, retransmitDelay } from '../src/traffic/loss.js';
-import { type SessionScript, chunkBytes, chunkCount, emitConnection, emitHandshake, sshChannelDataSize } from '../src/traffic/ssh-model.js';
+import { type SessionScript, chunkBytes, chunkCount, emitConnection, emitHandshake, firstPromptSize, sshChannelDataSize } from '../src/traffic/ssh-model.js';
 
 type SourceParams = Parameters<typeof source.pair>[1];
 
@@ -211,7 +211,7 @@ describe('synthetic-ssh source: defaults', () => {
     // kinds). Any change to a default, a draw, its order, or the packet order of a flow
     // changes it: results made with the defaults are then no longer reproducible.
     const pairs = Array.from({ length: 50 }, (_, i) => source.pair({ seed: 7, dataset: 'digest', index: i, relayed: i < 25 }, P));
-    expect(pairDigest(pairs)).toBe('a5d191337d14efc5070ea5f557e52d53a5f08558404321ce2441165405d980fc');
+    expect(pairDigest(pairs)).toBe('69e3e0219927eb6a522f5956e5a1064cf64fd40e46aab263afcf03eff453f53d');
   });
 
   it('keeps default-kind pairs identical when a mix adds other kinds', () => {
@@ -297,21 +297,22 @@ describe('synthetic-ssh source: chains of stepping stones', () => {
 
   it('chain 4 monitored at the last: one hop after S, one hop into S', () => {
     // Hops of 20 ms each. After S4 only the hop to the target: keystroke to echo 20 ms.
-    // Into S4 the hop from S3: ACK 20 + 40 = 60 ms after the echo. Echoes come within the
-    // 40 ms delayed-ACK timer of S, so S never ACKs a keystroke on its own.
+    // Into S4 the hop from S3: its client ACKs the echo at once, seen 20 ms after it.
+    // Echoes come within the 40 ms delayed-ACK timer of S, so S never ACKs a keystroke on
+    // its own.
     const r = lags({ chain: 4, monitor: 4, hopRttMedian: 0.02 });
     expectAll(r.keyEcho, 0.02);
-    expectAll(r.ackGaps, 0.06);
+    expectAll(r.ackGaps, 0.02);
     expect(r.serverAcks).toEqual([]);
   });
 
   it('chain 4 monitored at the first: four hops after S', () => {
     // After S1: S1-S2, S2-S3, S3-S4 and S4-target, 20 ms each: 80 ms from keystroke to
-    // echo. Into S1 the user's own hop: ACK lag 60 ms as before. The echo is later than
+    // echo. Into S1 the user's own hop: ACK lag 20 ms as before. The echo is later than
     // S's 40 ms timer, so S ACKs every keystroke itself 40 ms after it arrived.
     const r = lags({ chain: 4, monitor: 1, hopRttMedian: 0.02 });
     expectAll(r.keyEcho, 0.08);
-    expectAll(r.ackGaps, 0.06);
+    expectAll(r.ackGaps, 0.02);
     expectAll(r.serverAcks, 0.04);
     expect(r.serverAcks.length).toBeGreaterThan(r.keys / 2);
   });
@@ -319,14 +320,14 @@ describe('synthetic-ssh source: chains of stepping stones', () => {
   it('without a per-hop median, splits rttUpMedian and rttDownMedian over the hops', () => {
     // chain 4, S = S2: two hops up share 40 ms (20 ms each), three hops down share 20 ms.
     // Keystroke to echo: 20 ms, as with one stepping stone; ACK lag: the incoming hop's
-    // 20 ms + 40 ms.
+    // 20 ms.
     const r = lags({ chain: 4, monitor: 2 });
     expectAll(r.keyEcho, 0.02);
-    expectAll(r.ackGaps, 0.06);
-    // One stepping stone: the whole 40 ms up is the incoming hop: ACK lag 80 ms.
+    expectAll(r.ackGaps, 0.02);
+    // One stepping stone: the whole 40 ms up is the incoming hop: ACK lag 40 ms.
     const one = lags({});
     expectAll(one.keyEcho, 0.02);
-    expectAll(one.ackGaps, 0.08);
+    expectAll(one.ackGaps, 0.04);
   });
 
   it('refuses a monitor past the end of the chain', () => {
@@ -676,38 +677,80 @@ describe('synthetic-ssh source: session starts', () => {
 
   it('emitHandshake: a round trip wherever S waits for the far end, by hand', () => {
     // RTT 100 ms, chacha20, from t = 1. S the server (incoming connection): the client's
-    // version arrives at 1; S answers after 8 ms (version) and 40 more (KEXINIT); the
-    // client's KEXINIT comes a round trip and 5 ms later (1.153), its key 80 ms after
-    // that (1.233); S replies 20 ms later in two segments (1.253) ...
+    // version arrives at 1; S answers after 8.3 ms (version, 1.0083) and 34 ms more
+    // (KEXINIT, 1.0423). The client's KEXINIT answers S's version: a round trip and 5 ms
+    // later (1.1133), before S's KEXINIT could have reached it; its key answers S's
+    // KEXINIT 100 + 76 ms later (1.2183); S replies 13 ms later in two segments (1.2313);
+    // the client's NEWKEYS comes a round trip and 33 ms later (1.3643), its service
+    // request 78 ms after that (1.4423), S's answer 0.1 ms later.
     const server = new FlowBuilder();
-    expect(emitHandshake(server, 1, 0.1, true, 'chacha20')).toBeCloseTo(2.027, 9);
+    const end = emitHandshake(server, 1, 0.1, true, 'chacha20');
     const a = rows(server);
     expect(a).toHaveLength(22);
     const head: [number, number, number][] = [
       [1, 41, DIR_FWD],
-      [1.008, 41, DIR_BWD],
-      [1.048, 1088, DIR_BWD],
-      [1.153, 1384, DIR_FWD],
-      [1.233, 1208, DIR_FWD],
-      [1.253, 1448, DIR_BWD],
-      [1.253, 124, DIR_BWD],
-      [1.393, 16, DIR_FWD],
-      // Encrypted from here: SERVICE_REQUEST, 14 bytes of data: 1+23 = 24, pad 8: 4+32+16.
-      [1.433, 52, DIR_FWD],
+      [1.0083, 41, DIR_BWD],
+      [1.0423, 1088, DIR_BWD],
+      [1.1133, 1400, DIR_FWD],
+      [1.2183, 1208, DIR_FWD],
+      [1.2313, 1448, DIR_BWD],
+      [1.2313, 116, DIR_BWD],
+      [1.3643, 16, DIR_FWD],
+      [1.4423, 44, DIR_FWD],
+      [1.4424, 44, DIR_BWD],
     ];
     head.forEach(([t, size, dir], i) => {
       expect(a[i][0]).toBeCloseTo(t, 9);
       expect([a[i][1], a[i][2]]).toEqual([size, dir]);
     });
-    // Ten client messages, twelve from the server.
+    // Ten client segments, twelve from the server, which ends with its first prompt.
     expect(a.filter((r) => r[2] === DIR_FWD)).toHaveLength(10);
-    // S the client (outgoing connection): now the server's answers wait a round trip.
+    expect(a[21][0]).toBeCloseTo(end, 12);
+    expect(a[21][1]).toBe(firstPromptSize('chacha20'));
+    // The framing of the three ciphers: SERVICE_REQUEST (payload 17) is 44 bytes with
+    // chacha20 (4 + 24 + 16), 52 with AES-GCM (4 + 32 + 16), 44 with AES-CTR (4 + 32 + 8).
+    for (const [cipher, size] of [['aesgcm', 52], ['aesctr', 44]] as const) {
+      const b = new FlowBuilder();
+      emitHandshake(b, 0, 0.1, true, cipher);
+      expect(rows(b)[8][1]).toBe(size);
+    }
+    // S the client (outgoing connection): the server's version answers S's a round
+    // trip and 11.6 ms later (1.1116); S's KEXINIT follows 0.3 ms later as two segments
+    // 10 µs apart; the server's KEXINIT follows its own version by 21 ms (1.1326), S's
+    // key 65 ms after that (1.1976), the server's reply a round trip and 15 ms later.
     const client = new FlowBuilder();
-    expect(emitHandshake(client, 1, 0.1, false, 'chacha20')).toBeCloseTo(2.127, 9);
+    emitHandshake(client, 1, 0.1, false, 'chacha20');
     const b = rows(client);
-    expect(b[1][0]).toBeCloseTo(1.108, 9);
-    expect(b[3][0]).toBeCloseTo(1.153, 9);
-    expect(b[5][0]).toBeCloseTo(1.353, 9);
+    expect(b).toHaveLength(23);
+    const times = [1, 1.1116, 1.1119, 1.11191, 1.1326, 1.1976, 1.3126];
+    const sizes = [41, 41, 1448, 112, 1088, 1208, 1448];
+    times.forEach((t, i) => {
+      expect(b[i][0]).toBeCloseTo(t, 9);
+      expect(b[i][1]).toBe(sizes[i]);
+    });
+  });
+
+  it('emitHandshake varies compute steps of 5 ms or more, keeping each side in order', () => {
+    const fixed = new FlowBuilder();
+    emitHandshake(fixed, 0, 0.02, false, 'chacha20');
+    const f = rows(fixed);
+    let moved = 0;
+    for (let k = 0; k < 50; k++) {
+      const b = new FlowBuilder();
+      emitHandshake(b, 0, 0.02, false, 'chacha20', { rng: rngFor(3, 'handshake', k), computeSigma: 0.18, jitter: 0.002 });
+      const v = rows(b);
+      expect(v.map((r) => [r[1], r[2]])).toEqual(f.map((r) => [r[1], r[2]]));
+      // S's KEXINIT segments: 0.3 ms after the server's version and 10 µs apart, however
+      // the rest moves (steps under 5 ms are fixed).
+      expect(v[2][0] - v[1][0]).toBeCloseTo(0.0003, 12);
+      expect(v[3][0] - v[2][0]).toBeCloseTo(0.00001, 12);
+      for (const dir of [DIR_FWD, DIR_BWD]) {
+        const t = v.filter((r) => r[2] === dir).map((r) => r[0]);
+        for (let i = 1; i < t.length; i++) expect(t[i]).toBeGreaterThanOrEqual(t[i - 1]);
+      }
+      if (Math.abs(v[22][0] - f[22][0]) > 0.01) moved++;
+    }
+    expect(moved).toBeGreaterThan(25);
   });
 
   it('a relayed session starts at S: its login, typing there, then the hop', () => {
@@ -722,10 +765,34 @@ describe('synthetic-ssh source: session starts', () => {
       // messages and at least the hop command: "ssh target" and Enter.
       const before = inKeys.filter((t) => t < outKeys[0]).length;
       expect(before).toBeGreaterThanOrEqual(10 + 11);
-      // After its own handshake, every keystroke on the outgoing connection is one that
-      // came in after the hop (the window may cut the last one or two).
-      const relayed = inKeys.filter((t) => t > outKeys[9]).length;
-      expect(Math.abs(outKeys.length - 10 - relayed)).toBeLessThanOrEqual(2);
+      // After its own handshake (eleven client segments: S's client sends its KEXINIT in
+      // two), every keystroke on the outgoing connection is one that came in after the
+      // hop (the window may cut the last one or two).
+      const relayed = inKeys.filter((t) => t > outKeys[10]).length;
+      expect(Math.abs(outKeys.length - 11 - relayed)).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('relays the next host\'s first prompt to the user, who types a think time after each prompt', () => {
+    // No jitter, every RTT its median: 40 ms into S, 20 ms out. The outgoing connection's
+    // 23rd segment is the target's first prompt; S forwards it on the incoming connection
+    // relayMean (0.5 ms) later, framed like S's own first prompt (the incoming
+    // connection's 22nd segment), and the user's client ACKs it at once, one RTT (40 ms)
+    // later as S sees it.
+    const p = paramsWith({ jitter: 0, rttSigma: 0, handshakeSigma: 0 });
+    for (let index = 0; index < 20; index++) {
+      const pair = source.pair({ seed: 17, dataset: 'prompt', index, relayed: true }, p);
+      const { incoming: a, outgoing: b } = pair;
+      const prompt = b.t[22];
+      expect(b.dir[22]).toBe(DIR_BWD);
+      const at = a.t.findIndex((t, i) => a.dir[i] === DIR_BWD && Math.abs(t - (prompt + 0.0005)) < 1e-9);
+      expect(at).toBeGreaterThan(21);
+      expect(a.size[at]).toBe(a.size[21]);
+      expect(a.t.some((t, i) => a.dir[i] === DIR_FWD && a.size[i] === 0 && Math.abs(t - (prompt + 0.0405)) < 1e-9)).toBe(true);
+      // The first key on each connection comes at least thinkMin (0.5 s) after its prompt.
+      const firstKey = (f: Flow, from: number) => payloadTimes(f, DIR_FWD).find((t) => t > from)!;
+      expect(firstKey(b, prompt) - prompt).toBeGreaterThanOrEqual(0.5);
+      expect(firstKey(a, a.t[21]) - a.t[21]).toBeGreaterThanOrEqual(0.5);
     }
   });
 

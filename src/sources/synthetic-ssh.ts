@@ -18,7 +18,7 @@
 import { UserError } from '../errors.js';
 import { DIR_BWD, DIR_FWD, type Flow, FlowBuilder, type FlowPair } from '../flow.js';
 import type { ParamsOf } from '../params.js';
-import { type Rng, lognormal, rngFor, uniform } from '../rng.js';
+import { type Rng, lognormal, rngFor, truncatedPareto, uniform } from '../rng.js';
 import { defineSource } from '../source.js';
 import { ChainTimer, type SessionPath } from '../traffic/chain.js';
 import { LossProcess } from '../traffic/loss.js';
@@ -26,7 +26,6 @@ import {
   CIPHER_NAMES,
   type Cipher,
   type ConnectionView,
-  DELAYED_ACK,
   Framing,
   ScriptBuffer,
   type SessionScript,
@@ -35,6 +34,7 @@ import {
   type Tunnel,
   emitConnection,
   emitHandshake,
+  firstPromptSize,
   preludeScriptInto,
   sessionScriptInto,
   splitCommands,
@@ -60,7 +60,7 @@ const params = {
   promptBytes: { type: 'integer', default: 25, min: 0, unit: 'B', description: 'the prompt that ends every command\'s output, a packet of its own (bracketed-paste switch included)' },
   rttUpMedian: { type: 'number', default: 0.04, min: 0, unit: 's', description: 'median RTT between the user and S (split evenly over the hops up to S unless hopRttMedian is set)' },
   rttDownMedian: { type: 'number', default: 0.02, min: 0, unit: 's', description: 'median RTT from S to the end of the chain (split evenly over the hops after S unless hopRttMedian is set)' },
-  rttSigma: { type: 'number', default: 0.5, min: 0, description: 'log-space sd of each hop RTT across sessions' },
+  rttSigma: { type: 'number', default: 0.1, min: 0, description: 'log-space sd of each hop RTT across sessions' },
   jitter: { type: 'number', default: 0.002, min: 0, unit: 's', description: 'per-packet network jitter per hop (|normal| sd), FIFO' },
   relayMean: { type: 'number', default: 0.0005, min: 0, unit: 's', description: 'mean forwarding time at a relay (exponential)' },
   serverMean: { type: 'number', default: 0.001, min: 0, unit: 's', description: 'mean time for a server to echo a key' },
@@ -73,6 +73,7 @@ const params = {
   tunnel: { type: 'enum', values: ['nested', 'port-forward'], default: 'nested', description: 'nested interactive logins (a new SSH session per hop) or one end-to-end session through SSH port-forwarding tunnels' },
   loss: { type: 'number', default: 0, min: 0, max: 0.5, description: 'probability that a transmission of a data packet is lost, on every hop (recovered by retransmission timeout)' },
   coalesce: { type: 'number', default: 0, min: 0, unit: 's', description: 'S merges keystrokes that reach it within this window into one forwarded packet; 0 = never' },
+  handshakeSigma: { type: 'number', default: 0.18, min: 0, description: 'with sessionStart, log-space sd of each SSH handshake step of 5 ms or more (key generation, host-key check, fork) across connections' },
   sessionStart: { type: 'boolean', default: true, description: 'the window opens as sessions start: every SSH connection begins with its handshake and login, and a nested relayed session with commands typed at S before the one that opens the next hop; false: windows open mid-session' },
   preludeCommands: { type: 'integer', default: 2, min: 0, description: 'most commands typed at S before the hop command (uniform 0 … preludeCommands)' },
   preludeLength: { type: 'number', default: 6, min: 1, description: 'mean characters of a command typed at S before the hop (geometric)' },
@@ -172,6 +173,15 @@ const NO_HOPS = new Float64Array(0);
 let chunkBase = new Int32Array(1024);
 let chunkSeen = new Float64Array(1024);
 
+/**
+ * When S, the client of its outgoing connection, ACKs what it receives: at once. Clients
+ * ACK echoes at once too (Linux quick-ACK mode: a host that does not answer data within
+ * the ACK timeout stays out of delayed-ACK mode); in the capture the client's ACK of an
+ * echo follows it by a round trip on the incoming connection (median 37.8 ms, RTT 36 ms)
+ * and by 0 ms at S on the outgoing one.
+ */
+const S_ACKS = 0.0001;
+
 /** How many bytes of SSH framing an output chunk gains at most, for loss on hops beyond S. */
 const CHUNK_FRAMING = 64;
 
@@ -197,15 +207,21 @@ function tunnelOn(setup: Setup, e2e: Cipher | null, hop: number): Tunnel | null 
 const WANT_IN = 1;
 const WANT_OUT = 2;
 
-/** Time from the login prompt to the first key [choice]. */
-const REACTION = 0.3;
+/**
+ * An SSH connection's start from `t0`, emitted into `b` (when not null; its draws are
+ * taken either way); returns when its first prompt is seen at S.
+ */
+function handshake(rng: Rng, p: P, b: FlowBuilder | null, t0: number, rtt: number, sIsServer: boolean, cipher: Cipher): number {
+  return emitHandshake(b ?? discard.reset(), t0, rtt, sIsServer, cipher, { rng, computeSigma: p.handshakeSigma, jitter: p.jitter });
+}
 
 /**
- * An SSH connection's start from `t0`, emitted into `b` (when not null); returns when the
- * user, seeing the prompt, types the first key.
+ * Time from a prompt to the user's first key: a think time, as after any other prompt.
+ * The testbed's driver thinks before every command, its first included; the capture's
+ * first keys follow the login prompt by 0.55 to 8.7 s (median 0.93 s).
  */
-function login(b: FlowBuilder | null, t0: number, rtt: number, sIsServer: boolean, cipher: Cipher): number {
-  return emitHandshake(b ?? discard.reset(), t0, rtt, sIsServer, cipher) + REACTION;
+function reaction(rng: Rng, p: P): number {
+  return truncatedPareto(rng, p.thinkAlpha, p.thinkMin, p.thinkMax);
 }
 
 /**
@@ -243,13 +259,20 @@ function relayedSession(
   } else {
     // A login on S, and what the user types there, echoed by S, before the hop exists;
     // the hop command's answer is the next host's login, the outgoing connection's start.
-    const inReady = login(want & WANT_IN ? incoming : null, from, rttIn, true, inCipher);
+    // The next host's first prompt goes back to the user on the incoming connection.
+    const inReady = handshake(rng, p, want & WANT_IN ? incoming : null, from, rttIn, true, inCipher) + reaction(rng, p);
     const commands = Math.floor(rng() * (p.preludeCommands + 1));
     const local = preludeScriptInto(rng, p, inReady, p.duration, commands, p.preludeLength, p.hopLength, scripts[3]);
     shellOnS(want & WANT_IN ? incoming : null, rng, local, p, setup, path.up, inCipher);
     const k = local.t.length;
     const hop = k > 0 ? timer.inDelivered[k - 1] + p.relayMean : inReady;
-    s = script(rng, p, login(outgoing, hop, path.down[0], false, outCipher), scripts[0]);
+    const prompt = handshake(rng, p, outgoing, hop, path.down[0], false, outCipher);
+    if (want & WANT_IN) {
+      const at = prompt + p.relayMean;
+      incoming.push(at, firstPromptSize(inCipher), DIR_BWD);
+      incoming.push(at + rttIn, 0, DIR_FWD);
+    }
+    s = script(rng, p, prompt + reaction(rng, p), scripts[0]);
   }
 
   // With only the outgoing connection wanted, nothing is drawn after it: the echoes S
@@ -269,8 +292,8 @@ function relayedSession(
     cipher: outCipher,
     sendAt: timer.outSend,
     replyAt: timer.outReply,
-    clientAckLag: DELAYED_ACK,
-    clientQuickAckLag: 0.0001,
+    clientAckLag: S_ACKS,
+    clientQuickAckLag: S_ACKS,
     serverAcksAtS: false,
     rate: setup.rate,
     tunnel: tunnelOn(setup, e2e, setup.m),
@@ -297,7 +320,7 @@ function relayedSession(
     cipher: inCipher,
     sendAt: timer.inSeen,
     replyAt: timer.inReply,
-    clientAckLag: rttIn + DELAYED_ACK,
+    clientAckLag: rttIn,
     clientQuickAckLag: rttIn,
     serverAcksAtS: true,
     rate: setup.rate,
@@ -321,7 +344,7 @@ function localSession(rng: Rng, from: number | SessionScript, p: P, setup: Setup
   const b = scratch[0].reset();
   let s: SessionScript;
   if (typeof from !== 'number') s = from;
-  else s = script(rng, p, p.sessionStart ? login(b, from, rtt, true, cipher) : from, scripts[0]);
+  else s = script(rng, p, p.sessionStart ? handshake(rng, p, b, from, rtt, true, cipher) + reaction(rng, p) : from, scripts[0]);
   userRtt[0] = rtt;
   shellOnS(b, rng, s, p, setup, userRtt, cipher);
   return capture(b, p);
@@ -340,7 +363,7 @@ function shellOnS(b: FlowBuilder | null, rng: Rng, s: SessionScript, p: P, setup
     cipher,
     sendAt: timer.inSeen,
     replyAt: reply,
-    clientAckLag: rtt + DELAYED_ACK,
+    clientAckLag: rtt,
     clientQuickAckLag: rtt,
     serverAcksAtS: true,
     rate: setup.rate,

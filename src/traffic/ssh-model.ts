@@ -5,7 +5,7 @@
  * Sources of the defaults are listed in src/sources/README.md.
  */
 import { DIR_BWD, DIR_FWD } from '../flow.js';
-import { type Rng, clamp, exponential, geometric, lognormal, truncatedPareto } from '../rng.js';
+import { type Rng, clamp, exponential, geometric, lognormal, normal, truncatedPareto } from '../rng.js';
 import { type LossProcess, retransmitDelay } from './loss.js';
 import type { PacketSink } from '../flow.js';
 
@@ -289,56 +289,141 @@ export class Framing {
 }
 
 /**
- * The start of an SSH connection, message by message, as OpenSSH 9 (hybrid
- * sntrup761x25519 key exchange, Ed25519 host and user keys, public-key login) puts it on
- * the wire: who sends (client or server), the bytes (plain before NEWKEYS; after it,
- * the data length that the cipher's framing wraps, as for channel data), and the time
- * the sender spends before sending (key generation, signing, forking the shell).
- * Sizes and times are those of a capture of the testbed (fixtures/real-capture).
+ * One TCP segment of an SSH connection's start: who sends it (the client or the
+ * server), its bytes on the wire for each cipher (in CIPHER_NAMES order: the same for
+ * all three before NEWKEYS), and what sets it off: the segment `after`, plus `compute`
+ * seconds of the sender's work (key generation, signing, forking the shell). An answer
+ * to a segment of the other side also waits for that segment to cross the link.
  */
-const HANDSHAKE: readonly { client: boolean; plain: number; data: number; compute: number }[] = [
-  { client: true, plain: 41, data: -1, compute: 0 }, // version string
-  { client: false, plain: 41, data: -1, compute: 0.008 },
-  { client: false, plain: 1088, data: -1, compute: 0.04 }, // KEXINIT
-  { client: true, plain: 1384, data: -1, compute: 0.005 },
-  { client: true, plain: 1208, data: -1, compute: 0.08 }, // KEX_ECDH_INIT (hybrid key)
-  { client: false, plain: 1448, data: -1, compute: 0.02 }, // KEX_ECDH_REPLY, two segments
-  { client: false, plain: 124, data: -1, compute: 0 },
-  { client: true, plain: 16, data: -1, compute: 0.04 }, // NEWKEYS
-  { client: true, plain: 0, data: 14, compute: 0.04 }, // SERVICE_REQUEST ssh-userauth
-  { client: false, plain: 0, data: 14, compute: 0 }, // SERVICE_ACCEPT
-  { client: true, plain: 0, data: 30, compute: 0.005 }, // USERAUTH_REQUEST none
-  { client: false, plain: 0, data: 14, compute: 0.005 }, // USERAUTH_FAILURE
-  { client: true, plain: 0, data: 110, compute: 0.005 }, // USERAUTH_REQUEST publickey, query
-  { client: false, plain: 0, data: 62, compute: 0.002 }, // USERAUTH_PK_OK
-  { client: true, plain: 0, data: 270, compute: 0.005 }, // USERAUTH_REQUEST publickey, signed
-  { client: false, plain: 0, data: 0, compute: 0.005 }, // USERAUTH_SUCCESS
-  { client: true, plain: 0, data: 86, compute: 0.005 }, // CHANNEL_OPEN session
-  { client: false, plain: 0, data: 400, compute: 0 }, // hostkeys-00@openssh.com
-  { client: false, plain: 0, data: 14, compute: 0.05 }, // CHANNEL_OPEN_CONFIRMATION
-  { client: true, plain: 0, data: 220, compute: 0.005 }, // pty-req, env, shell
-  { client: false, plain: 0, data: 70, compute: 0.002 }, // CHANNEL_SUCCESS, window adjust
-  { client: false, plain: 0, data: 30, compute: 0.005 }, // first prompt
+interface HandshakeSegment {
+  client: boolean;
+  bytes: readonly [chacha20: number, aesgcm: number, aesctr: number];
+  after: number;
+  compute: number;
+}
+
+const seg = (client: boolean, bytes: number | readonly [number, number, number], after: number, compute: number): HandshakeSegment => ({
+  client,
+  bytes: typeof bytes === 'number' ? [bytes, bytes, bytes] : bytes,
+  after,
+  compute,
+});
+
+/*
+ * OpenSSH 9.2 (hybrid sntrup761x25519 key exchange, Ed25519 host and user keys,
+ * public-key login as root, a shell with a pty), segment by segment, from the testbed's
+ * capture (fixtures/real-capture): sizes as captured for each of the three ciphers, and
+ * compute times the medians over its connections once the link's round trip is taken
+ * out. Two clients: the testbed's own (SERVER_AT_S, S's incoming connections), which
+ * names its cipher on the command line and so sends a shorter KEXINIT, and S's OpenSSH
+ * client at its defaults (CLIENT_AT_S, the connections S opens), whose 1,560-byte
+ * KEXINIT leaves as two segments back to back, and which sends its environment with the
+ * shell request. The client's KEXINIT answers the server's version string, not the
+ * server's KEXINIT: both sides send theirs at once.
+ */
+const SERVER_AT_S: readonly HandshakeSegment[] = [
+  seg(true, 41, -1, 0), // version string
+  seg(false, 41, 0, 0.0083),
+  seg(false, 1088, 1, 0.034), // KEXINIT
+  seg(true, [1400, 1384, 1360], 1, 0.005),
+  seg(true, 1208, 2, 0.076), // KEX_ECDH_INIT (hybrid key)
+  seg(false, 1448, 4, 0.013), // KEX_ECDH_REPLY and NEWKEYS, two segments
+  seg(false, [116, 124, 116], 5, 0),
+  seg(true, 16, 6, 0.033), // NEWKEYS
+  seg(true, [44, 52, 44], 7, 0.078), // SERVICE_REQUEST ssh-userauth, after checking the host key
+  seg(false, [44, 52, 44], 8, 0.0001), // SERVICE_ACCEPT
+  seg(true, [60, 68, 60], 9, 0.002), // USERAUTH_REQUEST none
+  seg(false, [44, 52, 44], 10, 0.0067), // USERAUTH_FAILURE
+  seg(true, [140, 148, 140], 11, 0.0013), // USERAUTH_REQUEST publickey, query
+  seg(false, [100, 100, 92], 12, 0.0009), // USERAUTH_PK_OK
+  seg(true, [308, 308, 300], 13, 0.002), // USERAUTH_REQUEST publickey-hostbound, signed
+  seg(false, [28, 36, 28], 14, 0.0067), // USERAUTH_SUCCESS
+  seg(true, [112, 120, 104], 15, 0.0031), // CHANNEL_OPEN session, no-more-sessions
+  seg(false, [444, 444, 420], 16, 0), // hostkeys-00@openssh.com
+  seg(false, [44, 52, 44], 17, 0.08), // CHANNEL_OPEN_CONFIRMATION, once the session is forked
+  seg(true, [232, 256, 224], 18, 0.0028), // pty-req, env, shell
+  seg(false, [108, 108, 84], 19, 0.0007), // CHANNEL_SUCCESS, window adjust
+  seg(false, [60, 68, 60], 20, 0.0054), // first prompt
 ];
 
+const CLIENT_AT_S: readonly HandshakeSegment[] = [
+  seg(true, 41, -1, 0),
+  seg(false, 41, 0, 0.0116),
+  seg(true, 1448, 1, 0.0003), // KEXINIT, two segments
+  seg(true, 112, 2, 0.00001),
+  seg(false, 1088, 1, 0.021),
+  seg(true, 1208, 4, 0.065),
+  seg(false, 1448, 5, 0.015),
+  seg(false, [116, 124, 116], 6, 0.0001),
+  seg(true, 16, 7, 0.027),
+  seg(true, [44, 52, 44], 8, 0.063),
+  seg(false, [44, 52, 44], 9, 0.0027),
+  seg(true, [60, 68, 60], 10, 0.0001),
+  seg(false, [44, 52, 44], 11, 0.0101),
+  seg(true, [140, 148, 140], 12, 0.0001),
+  seg(false, [100, 100, 92], 13, 0.0024),
+  seg(true, [308, 308, 300], 14, 0.0008),
+  seg(false, [28, 36, 28], 15, 0.0124),
+  seg(true, [112, 120, 104], 16, 0.0001),
+  seg(false, [444, 444, 420], 17, 0.0009),
+  seg(false, [44, 52, 44], 18, 0.064),
+  // The shell request with the environment S's client sends: 144 bytes more than the
+  // testbed client's (measured with chacha20; the same added for the other ciphers).
+  seg(true, [376, 400, 368], 19, 0.0001),
+  seg(false, [108, 108, 84], 20, 0.0028),
+  seg(false, [60, 68, 60], 21, 0.0068),
+];
+
+/** Wire bytes of a server's first prompt: what S relays to its client when the next hop's shell starts. */
+export function firstPromptSize(cipher: Cipher): number {
+  return SERVER_AT_S[SERVER_AT_S.length - 1].bytes[CIPHER_NAMES.indexOf(cipher)];
+}
+
+const handshakeTimes = new Float64Array(Math.max(SERVER_AT_S.length, CLIENT_AT_S.length));
+
+/** How a connection's start varies from one connection to the next. */
+export interface HandshakeVariation {
+  rng: Rng;
+  /** Log-space sd of each compute time of 5 ms or more. */
+  computeSigma: number;
+  /** Network jitter of each round trip (sd of |N(0, sd)|, s). */
+  jitter: number;
+}
+
 /**
- * Emits an SSH connection's start into `b` from `t0` (the client's first packet, as S
- * sees it) and returns when its last packet is seen. At S a packet that answers one S
- * sent arrives a round trip (`rtt`) after it; one S sends, or one sent right after
- * another from the same side, follows after the sender's compute time.
+ * Emits an SSH connection's start into `b` from `t0` (the client's first segment, as S
+ * sees it) and returns when its last segment (the first prompt) is seen. Times are as
+ * S sees them: a segment S sends, or one the far end sends after another of its own,
+ * follows its trigger after the sender's compute time; one the far end sends in answer
+ * to S's follows a round trip (`rtt`) later. With `vary`, compute times of 5 ms or more
+ * (key generation, checks, forks; the shorter ones are lost in the jitter) and round
+ * trips vary, each side's segments staying in order.
  */
-export function emitHandshake(b: PacketSink, t0: number, rtt: number, sIsServer: boolean, cipher: Cipher): number {
-  let t = t0;
-  let prevFromS: boolean | null = null;
-  for (const m of HANDSHAKE) {
+export function emitHandshake(b: PacketSink, t0: number, rtt: number, sIsServer: boolean, cipher: Cipher, vary: HandshakeVariation | null = null): number {
+  const template = sIsServer ? SERVER_AT_S : CLIENT_AT_S;
+  const c = CIPHER_NAMES.indexOf(cipher);
+  const at = handshakeTimes;
+  let lastClient = -Infinity;
+  let lastServer = -Infinity;
+  for (let i = 0; i < template.length; i++) {
+    const m = template[i];
     const fromS = m.client !== sIsServer;
-    if (prevFromS === true && !fromS) t += rtt;
-    t += m.compute;
-    prevFromS = fromS;
-    const bytes = m.data >= 0 ? sshChannelDataSize(cipher, m.data) : m.plain;
-    b.push(t, bytes, m.client ? DIR_FWD : DIR_BWD);
+    let t = t0;
+    if (m.after >= 0) {
+      let compute = m.compute;
+      if (vary !== null && compute >= 0.005) compute = lognormal(vary.rng, compute, vary.computeSigma);
+      t = at[m.after] + compute;
+      if (!fromS && template[m.after].client !== m.client) {
+        t += rtt;
+        if (vary !== null && vary.jitter > 0) t += Math.abs(normal(vary.rng, 0, vary.jitter));
+      }
+    }
+    if (m.client) t = lastClient = Math.max(t, lastClient);
+    else t = lastServer = Math.max(t, lastServer);
+    at[i] = t;
+    b.push(t, m.bytes[c], m.client ? DIR_FWD : DIR_BWD);
   }
-  return t;
+  return at[template.length - 1];
 }
 
 /** Output is read from the pty and sent in SSH packets of at most this many bytes. */
@@ -355,9 +440,12 @@ export interface ConnectionView {
   cipher: Cipher;
   sendAt: Float64Array;
   replyAt: Float64Array;
-  /** Time from S seeing a reply to S seeing the client's ACK for it (client side RTT + ack timer). */
+  /**
+   * Time from S seeing a reply to S seeing the client's ACK for it: the client side's RTT,
+   * plus its delayed-ACK timer if it delays ACKs.
+   */
   clientAckLag: number;
-  /** Extra lag for ACKs of output segments (no delayed-ACK timer on every second segment). */
+  /** The same for ACKs of every second output segment, which no receiver delays. */
   clientQuickAckLag: number;
   /**
    * S is the server of this connection: it receives the keystrokes, sends echoes and
@@ -476,7 +564,7 @@ export function emitConnection(
         lastSeen = seen;
       }
     }
-    // The last reply is ACKed by the delayed-ACK timer unless the next keystroke carries it.
+    // The last reply is ACKed on its own (after clientAckLag) unless the next keystroke carries it.
     if (pendingSegments > 0 || !anyOutput) {
       const ack = lastSeen + v.clientAckLag;
       if (ack < nextSend) b.push(ack, 0, DIR_FWD);
