@@ -228,7 +228,12 @@ export const CIPHER_NAMES = Object.keys(CIPHERS) as Cipher[];
  * With `data` 0 it is the size of any 9-byte channel message, e.g. a window adjust.
  */
 export function sshChannelDataSize(cipher: Cipher, data: number): number {
-  const c = CIPHERS[cipher];
+  return framedSize(CIPHERS[cipher], data);
+}
+
+type CipherFraming = (typeof CIPHERS)[Cipher];
+
+function framedSize(c: CipherFraming, data: number): number {
   const payload = 9 + data; // msg type, channel id, string length
   const aligned = (c.lengthAligned ? 4 : 0) + 1 + payload;
   let pad = (c.block - (aligned % c.block)) % c.block;
@@ -253,12 +258,17 @@ export class Framing {
   readonly echo1: number;
   readonly echo2: number;
   private readonly e2eKey: number;
+  // Looked up once: a lookup by cipher name per packet costs more than the arithmetic.
+  private readonly own: CipherFraming;
+  private readonly e2e: CipherFraming | null;
 
   constructor(
     readonly cipher: Cipher,
     readonly tunnel: Tunnel | null = null,
   ) {
-    this.e2eKey = tunnel ? sshChannelDataSize(tunnel.e2e, 1) : 0;
+    this.own = CIPHERS[cipher];
+    this.e2e = tunnel ? CIPHERS[tunnel.e2e] : null;
+    this.e2eKey = this.e2e ? framedSize(this.e2e, 1) : 0;
     this.key1 = this.keys(1);
     this.echo1 = this.data(1);
     this.echo2 = this.data(2);
@@ -267,9 +277,9 @@ export class Framing {
   /** Wire bytes of one message carrying `data` bytes of the user's session. */
   data(data: number): number {
     const t = this.tunnel;
-    if (t === null) return sshChannelDataSize(this.cipher, data);
-    const inner = sshChannelDataSize(t.e2e, data);
-    return t.wrapped ? sshChannelDataSize(this.cipher, inner) : inner;
+    if (t === null) return framedSize(this.own, data);
+    const inner = framedSize(this.e2e!, data);
+    return t.wrapped ? framedSize(this.own, inner) : inner;
   }
 
   /**
@@ -278,9 +288,9 @@ export class Framing {
    */
   keys(k: number): number {
     const t = this.tunnel;
-    if (t === null) return sshChannelDataSize(this.cipher, k);
+    if (t === null) return framedSize(this.own, k);
     const inner = k * this.e2eKey;
-    return t.wrapped ? sshChannelDataSize(this.cipher, inner) : inner;
+    return t.wrapped ? framedSize(this.own, inner) : inner;
   }
 
   echo(bytes: number): number {
@@ -504,10 +514,15 @@ export function emitConnection(
   const rto = v.rto ?? 0;
   const outputLoss = v.outputLoss ?? null;
   const sSendsOutput = v.serverAcksAtS;
+  // Read once: views come in several shapes, and a load from one is not free in a loop.
+  const sendAt = v.sendAt;
+  const replyAt = v.replyAt;
+  const clientAckLag = v.clientAckLag;
+  const quickAckLag = v.clientQuickAckLag;
   for (let i = 0; i < n; i++) {
-    const send = v.sendAt[i];
+    const send = sendAt[i];
     const first = echoLead === null ? i : echoLead[i];
-    const reply = v.replyAt[first];
+    const reply = replyAt[first];
     if (keyLead === null || keyLead[i] === i) {
       let size = frame.key1;
       if (keyLead !== null) {
@@ -517,11 +532,11 @@ export function emitConnection(
       }
       b.push(send, size, DIR_FWD);
       if (sendLost !== null && sendLost[i] > 0) pushRetransmissions(b, send, size, DIR_FWD, sendLost[i], rto);
-      if (v.serverAcksAtS && reply - send > DELAYED_ACK) b.push(send + DELAYED_ACK, 0, DIR_BWD);
+      if (sSendsOutput && reply - send > DELAYED_ACK) b.push(send + DELAYED_ACK, 0, DIR_BWD);
     }
     // One echo answers the keys first..i; it comes after the last of them.
     if (echoLead !== null && i + 1 < n && echoLead[i + 1] === first) continue;
-    const nextSend = i + 1 < n ? v.sendAt[i + 1] : Infinity;
+    const nextSend = i + 1 < n ? sendAt[i + 1] : Infinity;
     let echoBytes = s.echo[i];
     for (let j = first; j < i; j++) echoBytes += s.echo[j];
     const echoSize = frame.echo(echoBytes);
@@ -557,7 +572,7 @@ export function emitConnection(
           // Receivers ACK every second full segment at once.
           if (++pendingSegments === 2) {
             pendingSegments = 0;
-            b.push(at + v.clientQuickAckLag, 0, DIR_FWD);
+            b.push(at + quickAckLag, 0, DIR_FWD);
           }
         }
         if (chunkSeen) chunkSeen(j, c, seen);
@@ -566,7 +581,7 @@ export function emitConnection(
     }
     // The last reply is ACKed on its own (after clientAckLag) unless the next keystroke carries it.
     if (pendingSegments > 0 || !anyOutput) {
-      const ack = lastSeen + v.clientAckLag;
+      const ack = lastSeen + clientAckLag;
       if (ack < nextSend) b.push(ack, 0, DIR_FWD);
     }
   }
