@@ -12,7 +12,8 @@ import { checkParams } from '../params.js';
 import source from '../sources/synthetic-ssh.js';
 import { UserError } from '../errors.js';
 import { FEATURES, type FeatureOptions, type FeatureSamples, extractFeatures } from './features.js';
-import { ksDistanceSorted, quantileSorted, sortedCopy } from './ks.js';
+import { ksDistanceSorted, sortedCopy } from './ks.js';
+import { quantile } from '../metrics.js';
 
 export { CORE_FEATURES, FEATURES, type FeatureSpec, extractFeatures } from './features.js';
 export { ksDistance, ksDistanceSorted } from './ks.js';
@@ -71,8 +72,8 @@ export function compare(real: readonly FlowPair[], synthetic: readonly FlowPair[
       ks: ksDistanceSorted(a, b),
       nReal: a.length,
       nSynthetic: b.length,
-      medianReal: quantileSorted(a, 0.5),
-      medianSynthetic: quantileSorted(b, 0.5),
+      medianReal: quantile(a, 0.5),
+      medianSynthetic: quantile(b, 0.5),
     });
   }
   return { features, real: realSorted, synthetic: synthSorted };

@@ -46,13 +46,3 @@ export function ksDistanceSorted(a: Float64Array, b: Float64Array): number {
 export function ksDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return ksDistanceSorted(sortedCopy(a), sortedCopy(b));
 }
-
-/** The q-quantile of a sorted sample (linear between order statistics); NaN when empty. */
-export function quantileSorted(s: Float64Array, q: number): number {
-  const n = s.length;
-  if (n === 0) return NaN;
-  const h = (n - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(n - 1, lo + 1);
-  return s[lo] + (h - lo) * (s[hi] - s[lo]);
-}
