@@ -138,15 +138,7 @@ export class FlowBuilder implements PacketSink {
     while (lo < n && t[idx[lo]] < from) lo++;
     let hi = lo;
     while (hi < n && t[idx[hi]] <= to) hi++;
-    const m = hi - lo;
-    const out = { t: new Float64Array(m), size: new Int32Array(m), dir: new Uint8Array(m) };
-    for (let k = 0; k < m; k++) {
-      const j = idx[lo + k];
-      out.t[k] = t[j];
-      out.size[k] = this.size[j];
-      out.dir[k] = this.dir[j];
-    }
-    return out;
+    return permute({ t: t.subarray(0, n), size: this.size.subarray(0, n), dir: this.dir.subarray(0, n) }, idx.subarray(lo, hi));
   }
 }
 
