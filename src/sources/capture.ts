@@ -13,7 +13,7 @@
  */
 import { type CaptureResult, type Labels, hostPairs, pairsFromLabels, readCapture, readLabels } from '../capture/index.js';
 import { UserError } from '../errors.js';
-import { type Flow, FlowBuilder, type FlowPair } from '../flow.js';
+import type { Flow, FlowPair } from '../flow.js';
 import type { ParamsOf } from '../params.js';
 import { defineSource } from '../source.js';
 
@@ -56,10 +56,11 @@ async function load(p: P): Promise<Prepared> {
  */
 function windowed(pair: FlowPair, length: number): FlowPair {
   const t0 = Math.min(pair.incoming.t[0] ?? Infinity, pair.outgoing.t[0] ?? Infinity);
+  // Flows are sorted by time: the window is a prefix.
   const cut = (f: Flow): Flow => {
-    const b = new FlowBuilder(Math.max(1, f.t.length));
-    for (let i = 0; i < f.t.length && f.t[i] <= t0 + length; i++) b.push(f.t[i], f.size[i], f.dir[i]);
-    return b.build();
+    let n = 0;
+    while (n < f.t.length && f.t[n] <= t0 + length) n++;
+    return { t: f.t.slice(0, n), size: f.size.slice(0, n), dir: f.dir.slice(0, n) };
   };
   return { ...pair, incoming: cut(pair.incoming), outgoing: cut(pair.outgoing) };
 }
