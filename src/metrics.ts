@@ -102,7 +102,7 @@ export function quantile(sorted: Float64Array, q: number): number {
 function resample(w: Uint32Array, rng: Rng): void {
   w.fill(0);
   const n = w.length;
-  for (let i = 0; i < n; i++) w[Math.floor(rng() * n)]++;
+  for (let i = 0; i < n; i++) w[Math.floor(rng.next() * n)]++;
 }
 
 /**

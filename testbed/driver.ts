@@ -58,11 +58,11 @@ const EDIT_LINES = ['check backup job', 'rotate logs weekly', 'update the config
 const RECON = ['id', 'w', 'uname -a', 'ls -la', 'cat notes.txt'];
 
 function pick<T>(rng: Rng, xs: readonly T[]): T {
-  return xs[Math.floor(rng() * xs.length)];
+  return xs[Math.floor(rng.next() * xs.length)];
 }
 
 function pickCommand(rng: Rng): string {
-  let u = rng() * COMMAND_WEIGHT;
+  let u = rng.next() * COMMAND_WEIGHT;
   for (const [w, c] of COMMANDS) {
     u -= w;
     if (u < 0) return c;
@@ -410,7 +410,7 @@ async function interactive(ctx: Ctx, plan: Plan, rec: SessionRecord, rng: Rng): 
     log(`${rec.id} logged in to ${landing} from ${rec.from}${rec.clientPort ? ` (port ${rec.clientPort})` : ''}`);
     // The planned duration is the typing at the far end: for a relay, after the hop.
     if (plan.kind === 'relay') {
-      const recon = Math.floor(rng() * 3);
+      const recon = Math.floor(rng.next() * 3);
       for (let i = 0; i < recon; i++) {
         await sleep(typist.think() * 1000);
         if (!(await typist.run(term, pick(rng, RECON), first))) throw new Error('lost S shell during recon');
@@ -446,8 +446,8 @@ async function interactive(ctx: Ctx, plan: Plan, rec: SessionRecord, rng: Rng): 
 function writeRandomFile(path: string, bytes: number, rng: Rng): void {
   const buf = Buffer.allocUnsafe(bytes);
   let i = 0;
-  for (; i + 4 <= bytes; i += 4) buf.writeUInt32LE(Math.floor(rng() * 0x100000000), i);
-  for (; i < bytes; i++) buf[i] = Math.floor(rng() * 256);
+  for (; i + 4 <= bytes; i += 4) buf.writeUInt32LE(Math.floor(rng.next() * 0x100000000), i);
+  for (; i < bytes; i++) buf[i] = Math.floor(rng.next() * 256);
   writeFileSync(path, buf);
 }
 
@@ -656,25 +656,25 @@ function makeHomes(ctx: Ctx): void {
           '  UserKnownHostsFile /dev/null\n  BatchMode yes\n  LogLevel ERROR\n',
       );
     }
-    const notes = Array.from({ length: 8 + Math.floor(rng() * 20) }, (_, i) => `- item ${i + 1}: ${pick(rng, EDIT_LINES)}`);
+    const notes = Array.from({ length: 8 + Math.floor(rng.next() * 20) }, (_, i) => `- item ${i + 1}: ${pick(rng, EDIT_LINES)}`);
     writeFileSync(join(home, 'notes.txt'), notes.join('\n') + '\n');
     writeFileSync(
       join(home, 'config.yaml'),
-      `service: ${host}\nlisten: 0.0.0.0:8080\nworkers: ${2 + Math.floor(rng() * 8)}\nretries: 3\ntimeout_ms: 1500\nlog_level: info\n`,
+      `service: ${host}\nlisten: 0.0.0.0:8080\nworkers: ${2 + Math.floor(rng.next() * 8)}\nretries: 3\ntimeout_ms: 1500\nlog_level: info\n`,
     );
     const log: string[] = [];
     let t = 0;
-    for (let i = 0; i < 1800 + Math.floor(rng() * 1200); i++) {
-      t += rng() * 3;
-      log.push(`t+${t.toFixed(3).padStart(10, '0')} ${pick(rng, levels).padEnd(5)} ${pick(rng, workers)}: job ${Math.floor(rng() * 1e5)} done in ${Math.floor(rng() * 900)} ms`);
+    for (let i = 0; i < 1800 + Math.floor(rng.next() * 1200); i++) {
+      t += rng.next() * 3;
+      log.push(`t+${t.toFixed(3).padStart(10, '0')} ${pick(rng, levels).padEnd(5)} ${pick(rng, workers)}: job ${Math.floor(rng.next() * 1e5)} done in ${Math.floor(rng.next() * 900)} ms`);
     }
     writeFileSync(join(home, 'app.log'), log.join('\n') + '\n');
     const csv = ['id,region,status,count'];
-    for (let i = 0; i < 150; i++) csv.push(`${i},${pick(rng, ['eu', 'us', 'ap', 'sa'])},${pick(rng, ['ok', 'ok', 'fail', 'skip'])},${Math.floor(rng() * 1000)}`);
+    for (let i = 0; i < 150; i++) csv.push(`${i},${pick(rng, ['eu', 'us', 'ap', 'sa'])},${pick(rng, ['ok', 'ok', 'fail', 'skip'])},${Math.floor(rng.next() * 1000)}`);
     writeFileSync(join(home, 'data.csv'), csv.join('\n') + '\n');
     for (const name of ['main', 'util', 'net']) {
-      const fns = Array.from({ length: 6 + Math.floor(rng() * 10) }, (_, i) =>
-        `static int ${name}_step${i}(int x)\n{\n    if (x < ${Math.floor(rng() * 100)})\n        return x * ${1 + Math.floor(rng() * 9)};\n    return ${name}_step${Math.max(0, i - 1)}(x - 1);\n}\n`,
+      const fns = Array.from({ length: 6 + Math.floor(rng.next() * 10) }, (_, i) =>
+        `static int ${name}_step${i}(int x)\n{\n    if (x < ${Math.floor(rng.next() * 100)})\n        return x * ${1 + Math.floor(rng.next() * 9)};\n    return ${name}_step${Math.max(0, i - 1)}(x - 1);\n}\n`,
       );
       writeFileSync(join(home, 'src', `${name}.c`), `#include <stdio.h>\n\n${fns.join('\n')}`);
     }

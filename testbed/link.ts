@@ -45,7 +45,7 @@ export class LinkDirection {
     const s = this.stats;
     s.framesIn++;
     s.bytesIn += bytes;
-    if (this.p.loss > 0 && this.rng() < this.p.loss) {
+    if (this.p.loss > 0 && this.rng.next() < this.p.loss) {
       s.lost++;
       return null;
     }

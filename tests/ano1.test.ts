@@ -57,13 +57,13 @@ describe('edit distance (src/analysis/edit-distance.ts)', () => {
   it('equals min(full distance, maxDist + 1) on random sequences, both modes', () => {
     const rng = rngFor(7, 'edit-distance-test', 0);
     for (let trial = 0; trial < 400; trial++) {
-      const n = Math.floor(rng() * 9);
-      const m = Math.floor(rng() * 9);
+      const n = Math.floor(rng.next() * 9);
+      const m = Math.floor(rng.next() * 9);
       // Few distinct values make matches common, so the optimum mixes all three edits.
-      const a = Array.from({ length: n }, () => Math.floor(rng() * 3) / 8);
-      const b = Array.from({ length: m }, () => Math.floor(rng() * 3) / 8);
-      const tol = rng() < 0.5 ? 0 : 0.125;
-      const k = Math.floor(rng() * 6);
+      const a = Array.from({ length: n }, () => Math.floor(rng.next() * 3) / 8);
+      const b = Array.from({ length: m }, () => Math.floor(rng.next() * 3) / 8);
+      const tol = rng.next() < 0.5 ? 0 : 0.125;
+      const k = Math.floor(rng.next() * 6);
       for (const mode of ['global', 'prefix'] as const) {
         expect(boundedEditDistance(a, b, tol, k, mode)).toBe(Math.min(editDistance(a, b, tol, mode), k + 1));
       }

@@ -40,7 +40,7 @@ const INTERESTING = [0, 1, 3, 4, 11, 12, 15, 16, 0x7f, 0xff, 0xffff, 0x10000, 0x
 
 /** One random mutation of `b`; returns the new bytes and what was done. */
 function mutate(b: Uint8Array, rng: Rng): [Uint8Array, string] {
-  const pick = (n: number) => Math.floor(rng() * n);
+  const pick = (n: number) => Math.floor(rng.next() * n);
   const out = b.slice();
   switch (pick(6)) {
     case 0: {
@@ -57,7 +57,7 @@ function mutate(b: Uint8Array, rng: Rng): [Uint8Array, string] {
       if (out.length < 4) return [out, 'too short for a word'];
       const at = pick(out.length - 3) & ~3;
       const v = INTERESTING[pick(INTERESTING.length)];
-      new DataView(out.buffer).setUint32(at, v >>> 0, rng() < 0.5);
+      new DataView(out.buffer).setUint32(at, v >>> 0, rng.next() < 0.5);
       return [out, `word ${at} = ${v}`];
     }
     case 3: {
@@ -103,9 +103,9 @@ describe('damaged inputs give a result or a UserError, never another exception',
       for (let i = 0; i < CASES; i++) {
         const rng = rngFor(2024, `capture-fuzz:${name}`, i);
         let [bytes, what] = mutate(base, rng);
-        if (rng() < 0.3) [bytes, what] = [mutate(bytes, rng)[0], `${what} and more`];
-        const chunkSize = 1 + Math.floor(rng() * 300);
-        const onError = rng() < 0.5 ? 'throw' : 'stop';
+        if (rng.next() < 0.3) [bytes, what] = [mutate(bytes, rng)[0], `${what} and more`];
+        const chunkSize = 1 + Math.floor(rng.next() * 300);
+        const onError = rng.next() < 0.5 ? 'throw' : 'stop';
         try {
           const r = await readCapture({ name, bytes }, { chunkSize, onError });
           holdsTogether(r);

@@ -90,12 +90,13 @@ function extraPackets(orig: Flow, pert: Flow): [number, number, number][] | null
 /** An Rng that returns the scripted values in turn and fails the test if asked for more. */
 function scripted(values: number[]): Rng & { used: () => number } {
   let k = 0;
-  const rng = (() => {
-    if (k >= values.length) throw new Error(`scripted rng exhausted after ${values.length} draws`);
-    return values[k++];
-  }) as Rng & { used: () => number };
-  rng.used = () => k;
-  return rng;
+  return {
+    next() {
+      if (k >= values.length) throw new Error(`scripted rng exhausted after ${values.length} draws`);
+      return values[k++];
+    },
+    used: () => k,
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -386,8 +387,8 @@ describe('delay', () => {
     let last = -Infinity;
     for (let i = 0; i < f.t.length; i++) {
       if (f.size[i] === 0 || f.dir[i] !== F) continue;
-      const delayed = rng() < p.probability;
-      const d = drawDelay(p, rng());
+      const delayed = rng.next() < p.probability;
+      const d = drawDelay(p, rng.next());
       let t = f.t[i] + p.latency + (delayed ? d : 0);
       if (p.fifo && t < last) t = last;
       last = Math.max(last, t);
@@ -1109,11 +1110,11 @@ describe('delay across the relay (direction both)', () => {
         // each incoming echo two, from its ready time, FIFO: exactly the times found.
         const ready = readyTimes(o, o2, c);
         const rng = rngFor(41, 'delay', k);
-        for (let x = 0; x < 2 * payloadCount(pair.outgoing, F); x++) rng();
+        for (let x = 0; x < 2 * payloadCount(pair.outgoing, F); x++) rng.next();
         let last = -Infinity;
         const want = ready.map((r) => {
-          const delayed = rng() < q.probability;
-          const d = drawDelay(q, rng());
+          const delayed = rng.next() < q.probability;
+          const d = drawDelay(q, rng.next());
           let t = r + q.latency + (delayed ? d : 0);
           if (t < last) t = last;
           return (last = Math.max(last, t));
@@ -1138,11 +1139,11 @@ describe('delay across the relay (direction both)', () => {
       if (pair.relayed) continue;
       const out = delay.apply(pair, q, rngFor(43, 'delay', k));
       const rng = rngFor(43, 'delay', k);
-      for (let x = 0; x < 2 * payloadCount(pair.outgoing, F); x++) rng();
+      for (let x = 0; x < 2 * payloadCount(pair.outgoing, F); x++) rng.next();
       let last = -Infinity;
       const want = payloadTimes(pair.incoming, B).map((c) => {
-        const delayed = rng() < q.probability;
-        const d = drawDelay(q, rng());
+        const delayed = rng.next() < q.probability;
+        const d = drawDelay(q, rng.next());
         let t = c + q.latency + (delayed ? d : 0);
         if (t < last) t = last;
         return (last = Math.max(last, t));

@@ -50,8 +50,8 @@ describe('detection rate at a target FPR', () => {
 
 describe('bootstrap intervals', () => {
   const rng = rngFor(7, 'test-scores', 0);
-  const pos = Float64Array.from({ length: 60 }, () => rng() + 0.3);
-  const neg = Float64Array.from({ length: 90 }, () => rng());
+  const pos = Float64Array.from({ length: 60 }, () => rng.next() + 0.3);
+  const neg = Float64Array.from({ length: 90 }, () => rng.next());
   const opts = { bootstrap: 200, confidence: 0.9, seed: 11, key: 'cell-a' };
 
   it('equals a naive resample-and-recompute with the same stream', () => {
@@ -60,7 +60,7 @@ describe('bootstrap intervals', () => {
     const r = rngFor(opts.seed, `bootstrap/${opts.key}`, 0);
     const draw = (src: Float64Array) => {
       const w = new Uint32Array(src.length);
-      for (let i = 0; i < src.length; i++) w[Math.floor(r() * src.length)]++;
+      for (let i = 0; i < src.length; i++) w[Math.floor(r.next() * src.length)]++;
       const out: number[] = [];
       w.forEach((c, i) => {
         for (let j = 0; j < c; j++) out.push(src[i]);

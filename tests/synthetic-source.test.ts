@@ -444,7 +444,7 @@ describe('synthetic-ssh source: loss and retransmission', () => {
     // u = 0 -> 0; u = 0.9 -> ln 0.1 / ln 0.5 = 3.32 -> 3.
     const draws = [0.6, 0, 0.9, 0.9];
     let k = 0;
-    const loss = new LossProcess(() => draws[k++], 0.5);
+    const loss = new LossProcess({ next: () => draws[k++] }, 0.5);
     // Gap 1: the first packet gets through, the second's first try is lost; its retry
     // (gap 0) is lost too; after that 3 transmissions pass: its third try and the next
     // two packets. The fifth packet's first try is lost, and its retry passes (gap 3).
@@ -457,7 +457,7 @@ describe('synthetic-ssh source: loss and retransmission', () => {
     // Retries after 1, 1+2 and 1+2+4 timeouts.
     expect([1, 2, 3].map((j) => retransmitDelay(j, 0.2))).toEqual([0.2, 0.2 * 3, 0.2 * 7]);
     // Rate 0 never draws.
-    expect(new LossProcess(() => Number.NaN, 0).next()).toBe(0);
+    expect(new LossProcess({ next: () => Number.NaN }, 0).next()).toBe(0);
   });
 });
 

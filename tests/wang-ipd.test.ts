@@ -116,8 +116,8 @@ describe('wang-ipd score()', () => {
   const withEchoes = (ks: number[], echoLag: number) =>
     flowOf(
       ks.flatMap((t) => {
-        const echo = t + echoLag + 0.03 * jr();
-        return [[t, 36, DIR_FWD], [echo, 36, DIR_BWD], [echo + 0.04 * jr(), 0, DIR_FWD]] as const;
+        const echo = t + echoLag + 0.03 * jr.next();
+        return [[t, 36, DIR_FWD], [echo, 36, DIR_BWD], [echo + 0.04 * jr.next(), 0, DIR_FWD]] as const;
       }),
     );
   const incoming = withEchoes(keys, 0.06);

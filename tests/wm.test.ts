@@ -191,7 +191,7 @@ describe('binomialTailLog10', () => {
 function typing(seed: number, n: number): Float64Array {
   const r = rngFor(seed, 'wm-test', n);
   const t = new Float64Array(n);
-  let x = r();
+  let x = r.next();
   for (let i = 0; i < n; i++) {
     x += lognormal(r, 0.18, 1.2);
     t[i] = x;
@@ -230,7 +230,7 @@ describe('marked flows decode to the watermark', () => {
     const t = typing(9, 600);
     const out = wm.mark!(t, p, rngFor(0, 'unused', 0));
     const r = rngFor(9, 'wm-noise', 0);
-    const noisy = out.map((v) => v + (2 * r() - 1) * 0.0999);
+    const noisy = out.map((v) => v + (2 * r.next() - 1) * 0.0999);
     expect(Array.from(decode(noisy, p.s, lay, 24))).toEqual(Array.from(w));
   });
 

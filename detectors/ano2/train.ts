@@ -152,7 +152,7 @@ export function trainSvm(
   for (; epoch < MAX_EPOCHS; epoch++) {
     const rng = rngFor(seed, 'ano2/svm', epoch);
     for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(rng() * (i + 1));
+      const j = Math.floor(rng.next() * (i + 1));
       const t = order[i];
       order[i] = order[j];
       order[j] = t;

@@ -57,7 +57,7 @@ export function decodeValue(x: number, s: number): number {
 export function watermarkBits(key: number, bits: number): Uint8Array {
   const rng = rngFor(key, 'wm/watermark', 0);
   const w = new Uint8Array(bits);
-  for (let i = 0; i < bits; i++) w[i] = rng() < 0.5 ? 1 : 0;
+  for (let i = 0; i < bits; i++) w[i] = rng.next() < 0.5 ? 1 : 0;
   return w;
 }
 
@@ -93,7 +93,7 @@ export function layout(key: number, m: number, spread: number, bits: number): La
       const rng = rngFor(key, 'wm/select', b);
       for (let k = 0; k < block; k++) offsets[k] = k;
       for (let k = 0; k < 2 * m; k++) {
-        const j = k + Math.floor(rng() * (block - k));
+        const j = k + Math.floor(rng.next() * (block - k));
         const v = offsets[j];
         offsets[j] = offsets[k];
         offsets[k] = v;

@@ -71,12 +71,12 @@ export interface Setting {
  */
 export function trainingSetting(index: number): Setting {
   const rng = rngFor(TRAIN_SEED, `${DATASET}/setting`, index);
-  const downstream = 1 + Math.floor(rng() * MAX_CHAIN);
-  const monitor = 1 + Math.floor(rng() * (MAX_CHAIN + 1 - downstream));
+  const downstream = 1 + Math.floor(rng.next() * MAX_CHAIN);
+  const monitor = 1 + Math.floor(rng.next() * (MAX_CHAIN + 1 - downstream));
   const chain = monitor + downstream - 1;
   const [lo, hi] = HOP_RTT_RANGE;
-  const perHop = rng() < 0.5;
-  const u = rng();
+  const perHop = rng.next() < 0.5;
+  const u = rng.next();
   return { chain, monitor, downstream, hopRttMedian: perHop ? lo * Math.pow(hi / lo, u) : 0 };
 }
 
@@ -184,9 +184,9 @@ export function train(ds: Dataset, std: { mean: number[]; sd: number[] }, o: Tra
     rttFloor: RTT_FLOOR,
     mean: std.mean,
     sd: std.sd,
-    w1: Array.from({ length: H * W }, () => (2 * init() - 1) * a1),
-    b1: Array.from({ length: H }, () => (2 * init() - 1) * a1),
-    w2: Array.from({ length: H }, () => (2 * init() - 1) * a2),
+    w1: Array.from({ length: H * W }, () => (2 * init.next() - 1) * a1),
+    b1: Array.from({ length: H }, () => (2 * init.next() - 1) * a1),
+    w2: Array.from({ length: H }, () => (2 * init.next() - 1) * a2),
     b2: meanY,
   });
   const v1 = new Float64Array(H * W);
@@ -198,7 +198,7 @@ export function train(ds: Dataset, std: { mean: number[]; sd: number[] }, o: Tra
   for (let epoch = 0; epoch < o.epochs; epoch++) {
     const shuffle = rngFor(o.seed, 'wuneur-train/shuffle', epoch);
     for (let r = ds.n - 1; r > 0; r--) {
-      const s = Math.floor(shuffle() * (r + 1));
+      const s = Math.floor(shuffle.next() * (r + 1));
       const t = order[r];
       order[r] = order[s];
       order[s] = t;

@@ -61,7 +61,7 @@ export function arrivals(p: P, expected: number, start: number, end: number, own
   if (arrival === 'poisson') {
     // Given their number, the arrival times of a Poisson process are uniform order statistics.
     const out = new Float64Array(poisson(rng, expected));
-    for (let j = 0; j < out.length; j++) out[j] = start + span * rng();
+    for (let j = 0; j < out.length; j++) out[j] = start + span * rng.next();
     return out.sort();
   }
   let out = new Float64Array(Math.ceil(expected * 1.5) + 16);
@@ -77,23 +77,23 @@ export function arrivals(p: P, expected: number, start: number, end: number, own
   if (arrival === 'uniform') {
     // Gaps U(g/2, g) have mean 3g/4; choose g so that the span holds `expected` of them.
     const g = (4 * span) / (3 * expected);
-    for (let t = start + g * rng(); t < end; t += g * (0.5 + 0.5 * rng())) push(t);
+    for (let t = start + g * rng.next(); t < end; t += g * (0.5 + 0.5 * rng.next())) push(t);
   } else if (arrival === 'mimic') {
-    const pick = () => ownGaps[Math.floor(rng() * ownGaps.length)] * gapScale;
-    for (let t = start + pick() * rng(); t < end; t += pick()) push(t);
+    const pick = () => ownGaps[Math.floor(rng.next() * ownGaps.length)] * gapScale;
+    for (let t = start + pick() * rng.next(); t < end; t += pick()) push(t);
   } else {
     // Bursty: exponential ON/OFF periods started in their stationary state, Poisson within
     // ON at a rate that keeps the expected total.
     const on = p.burstOn;
     const off = p.burstOff;
     const rateOn = (expected / span) * ((on + off) / on);
-    let isOn = rng() < on / (on + off);
+    let isOn = rng.next() < on / (on + off);
     for (let t = start; t < end; isOn = !isOn) {
       const stop = Math.min(end, t + exponential(rng, isOn ? on : off));
       if (isOn) {
         const from = n;
         const k = poisson(rng, rateOn * (stop - t));
-        for (let j = 0; j < k; j++) push(t + (stop - t) * rng());
+        for (let j = 0; j < k; j++) push(t + (stop - t) * rng.next());
         out.subarray(from, n).sort();
       }
       t = stop;
@@ -125,8 +125,8 @@ export function chaffFor(f: Flow, dir: number, p: P, rng: Rng): Flow {
   for (const t of times) {
     let size: number;
     if (p.sizes === 'fixed') size = p.size;
-    else if (p.sizes === 'uniform') size = p.sizeMin + Math.floor(rng() * (Math.max(p.sizeMin, p.sizeMax) - p.sizeMin + 1));
-    else size = real ? sizes[Math.floor(rng() * real)] : FALLBACK_SIZE;
+    else if (p.sizes === 'uniform') size = p.sizeMin + Math.floor(rng.next() * (Math.max(p.sizeMin, p.sizeMax) - p.sizeMin + 1));
+    else size = real ? sizes[Math.floor(rng.next() * real)] : FALLBACK_SIZE;
     b.push(t, size, dir);
   }
   return b.build();

@@ -66,8 +66,8 @@ export function delayedTimes(f: Flow, side: Side, p: P, rng: Rng, ready?: Float6
   let k = 0;
   for (let i = 0; i < f.t.length; i++) {
     if (f.size[i] === 0 || f.dir[i] !== sent) continue;
-    const delayed = rng() < p.probability;
-    const d = drawDelay(p, rng());
+    const delayed = rng.next() < p.probability;
+    const d = drawDelay(p, rng.next());
     let t = (ready ? ready[k] : f.t[i]) + p.latency + (delayed ? d : 0);
     k++;
     if (p.fifo && t < last) t = last;

@@ -31,7 +31,7 @@ export function loseDirection(f: Flow, side: Side, dir: number, p: P, rng: Rng):
   // Transmissions lost are a Bernoulli sequence; drawing the gap to the next loss
   // (geometric) costs one draw per loss instead of one per transmission.
   const logKeep = Math.log1p(-p.rate);
-  const gap = () => Math.floor(Math.log(1 - rng()) / logKeep);
+  const gap = () => Math.floor(Math.log(1 - rng.next()) / logKeep);
   let untilLoss = gap();
   let inOrder = -Infinity;
   for (let i = 0; i < f.t.length; i++) {

@@ -150,7 +150,7 @@ function setupOf(p: P): Setup {
 }
 
 function pickCipher(rng: Rng, p: P): Cipher {
-  const u = rng();
+  const u = rng.next();
   return u < p.cipherChacha ? CIPHER_NAMES[0] : u < p.cipherChacha + p.cipherGcm ? CIPHER_NAMES[1] : CIPHER_NAMES[2];
 }
 
@@ -261,7 +261,7 @@ function relayedSession(
     // the hop command's answer is the next host's login, the outgoing connection's start.
     // The next host's first prompt goes back to the user on the incoming connection.
     const inReady = handshake(rng, p, want & WANT_IN ? incoming : null, from, rttIn, true, inCipher) + reaction(rng, p);
-    const commands = Math.floor(rng() * (p.preludeCommands + 1));
+    const commands = Math.floor(rng.next() * (p.preludeCommands + 1));
     const local = preludeScriptInto(rng, p, inReady, p.duration, commands, p.preludeLength, p.hopLength, scripts[3]);
     shellOnS(want & WANT_IN ? incoming : null, rng, local, p, setup, path.up, inCipher);
     const k = local.t.length;
@@ -406,7 +406,7 @@ function bulkCopy(rng: Rng, p: P, setup: Setup): Flow {
   const rtt = peerRtt(rng, p, setup);
   const start = uniform(rng, 0, p.duration / 2);
   const bytes = bulkBytes(rng, p.bulkMedian, p.bulkSigma, setup.rate, p.duration - start);
-  const upload = rng() < 0.5;
+  const upload = rng.next() < 0.5;
   const frame = new Framing(pickCipher(rng, p));
   const { data, count } = sshMessages(bytes);
   const b = scratch[0].reset();
@@ -428,7 +428,7 @@ function streaming(rng: Rng, p: P, setup: Setup): Flow {
   const rtt = peerRtt(rng, p, setup);
   const bitrate = (lognormal(rng, p.streamMbps, 0.5) * 1e6) / 8;
   const segment = uniform(rng, p.streamSegmentMin, p.streamSegmentMax);
-  const fresh = rng() < 0.5;
+  const fresh = rng.next() < 0.5;
   const start = fresh ? startTime(rng) : uniform(rng, 0, segment);
   const b = scratch[0].reset();
   emitStreaming(b, rng, { rate: setup.rate, rtt, serverMean: 0.01, end: p.duration, start, bitrate, segment, fresh });
@@ -449,7 +449,7 @@ function relayedBulk(rng: Rng, p: P, setup: Setup): { incoming: Flow; outgoing: 
   const path = drawChain(rng, p, setup);
   const start = uniform(rng, 0, p.duration / 2);
   const bytes = bulkBytes(rng, p.bulkMedian, p.bulkSigma, setup.rate, p.duration - start);
-  const upload = rng() < 0.5;
+  const upload = rng.next() < 0.5;
   const outCipher = pickCipher(rng, p);
   const e2e = setup.tunnel ? pickCipher(rng, p) : null;
   const inCipher = pickCipher(rng, p);
@@ -478,7 +478,7 @@ function relayedBulk(rng: Rng, p: P, setup: Setup): { incoming: Flow; outgoing: 
  * pairs of the default kinds stay byte-identical to those of a run without the mix.
  */
 function mixDraw(seed: number, dataset: string, index: number): number {
-  return rngFor(seed, `source/${dataset}/mix`, index)();
+  return rngFor(seed, `source/${dataset}/mix`, index).next();
 }
 
 export default defineSource({
@@ -507,7 +507,7 @@ export default defineSource({
       if (k >= 0) kind = NEG_KINDS[k];
     }
     if (kind === 'same-user') return { ...sameUserPair(rng, p, setup), relayed: false, meta: meta('same-user') };
-    const hard = rng() < p.hardNegativeShare;
+    const hard = rng.next() < p.hardNegativeShare;
     // Unrelated sessions start independently: either may open first, the other up to
     // negativeStartSpread later; the pair's window opens with the first. A pair is two
     // connections that overlap, so the later one keeps a quarter of the window at least.

@@ -350,7 +350,7 @@ export class ChainTimer {
     if (!echoUpstream && !lossy) {
       // The stream still moves past those draws (one uniform per exponential): the
       // outgoing connection's own draws that follow must not depend on the caller's need.
-      for (let i = 0; i < n; i++) rng();
+      for (let i = 0; i < n; i++) rng.next();
       return;
     }
     fifoExp(inReply, replyDelivered, n, 0, p.relayMean, rng, lead);

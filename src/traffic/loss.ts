@@ -29,7 +29,7 @@ export class LossProcess {
   }
 
   private gap(): number {
-    return Math.floor(Math.log(1 - this.rng()) / this.logKeep);
+    return Math.floor(Math.log(1 - this.rng.next()) / this.logKeep);
   }
 
   /**

@@ -152,7 +152,7 @@ function typeCommand(rng: Rng, p: SessionParams, now: number, end: number, chars
   if (now >= end) return now;
   let output = 0;
   if (runs) {
-    const hasOutput = rng() < p.outputProbability;
+    const hasOutput = rng.next() < p.outputProbability;
     output = p.promptBytes + (hasOutput ? Math.round(clamp(lognormal(rng, p.outputMedian, p.outputSigma), 1, p.outputMax)) : 0);
   }
   buf.push(now, p.enterEcho, output, exponential(rng, p.execMean));
@@ -199,10 +199,10 @@ export function splitCommands(
 ): [SessionScript, SessionScript] {
   a.reset(s.prompt);
   b.reset(s.prompt);
-  let toA = rng() < 0.5;
+  let toA = rng.next() < 0.5;
   for (let i = 0; i < s.t.length; i++) {
     (toA ? a : b).push(s.t[i], s.echo[i], s.output[i], s.exec[i]);
-    if (isEnter(s, i) && rng() < switchProb) toA = !toA;
+    if (isEnter(s, i) && rng.next() < switchProb) toA = !toA;
   }
   return [a.view(), b.view()];
 }

@@ -5,9 +5,11 @@ import { type LinkParams, LinkDirection } from '../link.js';
 /** A stream that returns the given values in order and fails the test if asked for more. */
 function scripted(values: number[]): Rng {
   let i = 0;
-  return () => {
-    if (i >= values.length) throw new Error('unexpected draw');
-    return values[i++];
+  return {
+    next() {
+      if (i >= values.length) throw new Error('unexpected draw');
+      return values[i++];
+    },
   };
 }
 
