@@ -106,6 +106,8 @@ interface Setup {
   /** Cumulative shares of the negative kinds beyond the default two. */
   negCumulative: number[];
   rate: number;
+  /** The chain's hops on either side of S, as views on the RTTs drawChain draws. */
+  path: SessionPath;
 }
 
 const NEG_KINDS = ['same-user', 'bulk', 'streaming', 'background'] as const;
@@ -144,6 +146,7 @@ function setupOf(p: P): Setup {
     tunnel: p.tunnel === 'port-forward',
     negCumulative: negShares.map((s) => (acc += s)),
     rate: (p.rateMbps * 1e6) / 8,
+    path: { up: hopRtts.subarray(0, m), down: hopRtts.subarray(m, hops) },
   };
   setups.set(p, setup);
   return setup;
@@ -185,10 +188,10 @@ const S_ACKS = 0.0001;
 /** How many bytes of SSH framing an output chunk gains at most, for loss on hops beyond S. */
 const CHUNK_FRAMING = 64;
 
-/** RTTs of every hop of the chain, drawn in order from the user's side. */
+/** RTTs of every hop of the chain, drawn in order from the user's side (valid until the next draw). */
 function drawChain(rng: Rng, p: P, setup: Setup): SessionPath {
   for (let h = 0; h < setup.hops; h++) hopRtts[h] = lognormal(rng, setup.medians[h], p.rttSigma);
-  return { up: hopRtts.subarray(0, setup.m), down: hopRtts.subarray(setup.m, setup.hops) };
+  return setup.path;
 }
 
 function script(rng: Rng, p: P, start: number, buf: ScriptBuffer): SessionScript {
@@ -264,7 +267,7 @@ function relayedSession(
     const commands = Math.floor(rng.next() * (p.preludeCommands + 1));
     const local = preludeScriptInto(rng, p, inReady, p.duration, commands, p.preludeLength, p.hopLength, scripts[3]);
     shellOnS(want & WANT_IN ? incoming : null, rng, local, p, setup, path.up, inCipher);
-    const k = local.t.length;
+    const k = local.length;
     const hop = k > 0 ? timer.inDelivered[k - 1] + p.relayMean : inReady;
     const prompt = handshake(rng, p, outgoing, hop, path.down[0], false, outCipher);
     if (want & WANT_IN) {
@@ -278,7 +281,7 @@ function relayedSession(
   // With only the outgoing connection wanted, nothing is drawn after it: the echoes S
   // would forward on the incoming one are left out.
   timer.run(rng, s, path, p, (want & WANT_IN) !== 0);
-  const n = s.t.length;
+  const n = s.length;
 
   // Where each key's output chunks start in a flat array of chunk times.
   if (chunkBase.length < n + 1) chunkBase = new Int32Array(2 * n + 2);

@@ -10,8 +10,9 @@
  * downstream of its outgoing connection shows as the time from a keystroke leaving S to
  * its echo coming back.
  *
- * All per-key arrays are scratch storage, reused from session to session: read them
- * before the next `run`.
+ * All per-key arrays are scratch storage, reused from session to session and longer than
+ * the session (a view per array and session cost more than the steps that fill them):
+ * read entries 0 to n-1, n the session's keys, before the next `run`.
  */
 import { type Rng, exponential, normal } from '../rng.js';
 import { LossProcess, retransmitDelay, rtoFor } from './loss.js';
@@ -191,9 +192,17 @@ export class ChainTimer {
    * caller that needs the outgoing connection alone.
    */
   run(rng: Rng, s: SessionScript, path: SessionPath, p: TimingParams, echoUpstream = true): void {
-    const n = s.t.length;
+    const n = s.length;
     this.ensure(n);
-    const [b0, b1, b2, b3, b4, b5, b6, b7] = this.bufs.map((b) => b.subarray(0, n));
+    const bufs = this.bufs;
+    const b0 = bufs[0];
+    const b1 = bufs[1];
+    const b2 = bufs[2];
+    const b3 = bufs[3];
+    const b4 = bufs[4];
+    const b5 = bufs[5];
+    const b6 = bufs[6];
+    const b7 = bufs[7];
     const U = path.up.length;
     const D = path.down.length;
     const lossy = p.loss > 0;
@@ -236,7 +245,7 @@ export class ChainTimer {
       this.inReply = inReply;
       this.outSend = this.outReply = this.replyDelivered = inReply;
       if (lossy) {
-        this.inReplyLost = this.lostBufs[1].subarray(0, n);
+        this.inReplyLost = this.lostBufs[1];
         lossCounts(this.inReplyLost, n, new LossProcess(rng, p.loss), null);
       }
       return;
@@ -246,7 +255,7 @@ export class ChainTimer {
     const outSend = b3;
     let lead: Int32Array | null = null;
     if (p.coalesce > 0) {
-      lead = this.leadBuf.subarray(0, n);
+      lead = this.leadBuf;
       let last = -Infinity;
       let start = -Infinity;
       let g = -1;
@@ -270,7 +279,7 @@ export class ChainTimer {
     this.lead = lead;
     this.outSend = outSend;
     if (lossy) {
-      this.outSendLost = this.lostBufs[0].subarray(0, n);
+      this.outSendLost = this.lostBufs[0];
       lossCounts(this.outSendLost, n, new LossProcess(rng, p.loss), lead);
     }
     const sentLate = (cur: Float64Array) => {
@@ -355,7 +364,7 @@ export class ChainTimer {
     }
     fifoExp(inReply, replyDelivered, n, 0, p.relayMean, rng, lead);
     if (lossy) {
-      this.inReplyLost = this.lostBufs[1].subarray(0, n);
+      this.inReplyLost = this.lostBufs[1];
       lossCounts(this.inReplyLost, n, new LossProcess(rng, p.loss), lead);
     }
   }

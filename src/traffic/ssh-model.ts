@@ -25,8 +25,13 @@ export interface SessionParams {
   promptBytes: number;
 }
 
-/** What a user did in one session: a keystroke per entry, times at the user's host. */
+/**
+ * What a user did in one session: a keystroke per entry, times at the user's host. The
+ * arrays may be longer than `length` (a script is a view on reused storage).
+ */
 export interface SessionScript {
+  /** Keystrokes in the script. */
+  length: number;
   /** Keystroke times (s). */
   t: Float64Array;
   /** Bytes the server echoes for the key: 1 for a character, more for Enter (isEnter). */
@@ -114,16 +119,12 @@ export class ScriptBuffer {
     this.exec = exec;
   }
 
-  /** The script pushed so far, as views on the buffer (valid until the next reset). */
+  /**
+   * The script pushed so far, on the buffer's own arrays (valid until the next reset): a
+   * subarray per column and script cost more than typing the script.
+   */
   view(): SessionScript {
-    const n = this.length;
-    return {
-      t: this.t.subarray(0, n),
-      echo: this.echo.subarray(0, n),
-      output: this.output.subarray(0, n),
-      exec: this.exec.subarray(0, n),
-      prompt: this.prompt,
-    };
+    return { length: this.length, t: this.t, echo: this.echo, output: this.output, exec: this.exec, prompt: this.prompt };
   }
 }
 
@@ -200,7 +201,7 @@ export function splitCommands(
   a.reset(s.prompt);
   b.reset(s.prompt);
   let toA = rng.next() < 0.5;
-  for (let i = 0; i < s.t.length; i++) {
+  for (let i = 0; i < s.length; i++) {
     (toA ? a : b).push(s.t[i], s.echo[i], s.output[i], s.exec[i]);
     if (isEnter(s, i) && rng.next() < switchProb) toA = !toA;
   }
@@ -504,7 +505,7 @@ export function emitConnection(
   chunkReady: (key: number, chunk: number) => number,
   chunkSeen?: (key: number, chunk: number, t: number) => void,
 ): void {
-  const n = s.t.length;
+  const n = s.length;
   const secPerByte = 1 / v.rate;
   const frame = new Framing(v.cipher, v.tunnel ?? null);
   const keyLead = v.keyLead ?? null;
