@@ -116,10 +116,9 @@ export class FlowBuilder implements PacketSink {
       budget -= i - j;
       if (budget < 0) return this.sortedByIndex(from, to);
     }
-    let lo = 0;
-    while (lo < n && t[lo] < from) lo++;
-    let hi = lo;
-    while (hi < n && t[hi] <= to) hi++;
+    // The window by binary search: most flows are kept whole, and a scan would read them twice.
+    const lo = firstAbove(t, n, from, false);
+    const hi = Math.max(lo, firstAbove(t, n, to, true));
     return columns(t.subarray(lo, hi), size.subarray(lo, hi), dir.subarray(lo, hi));
   }
 
@@ -167,6 +166,18 @@ function columns(t: Float64Array, size: Int32Array, dir: Uint8Array): Flow {
   out.size.set(size);
   out.dir.set(dir);
   return out;
+}
+
+/** In sorted t[0, n): the first index whose time is above x (at or above it with `strict` false). */
+function firstAbove(t: Float64Array, n: number, x: number, strict: boolean): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (strict ? t[mid] <= x : t[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** True when the times never decrease. */

@@ -22,6 +22,12 @@ describe('FlowBuilder', () => {
       [2, 20, DIR_FWD],
       [3, 30, DIR_FWD],
     ]);
+    // Both ends are inclusive; a window beside the packets is empty.
+    expect(b.build(1, 3).t).toEqual(new Float64Array([1, 1, 2, 3]));
+    expect(b.build(5, 5).size).toEqual(new Int32Array([50]));
+    expect(b.build(6, 9).t.length).toBe(0);
+    expect(b.build(-5, 0.5).t.length).toBe(0);
+    expect(b.build(3.5, 4.5).t.length).toBe(0);
   });
 
   it('gives every flow its own packets, across many shared buffers', () => {
