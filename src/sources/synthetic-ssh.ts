@@ -176,6 +176,26 @@ const NO_HOPS = new Float64Array(0);
 let chunkBase = new Int32Array(1024);
 let chunkSeen = new Float64Array(1024);
 
+/*
+ * emitConnection's callbacks for output chunks, made once: they read the session being
+ * emitted from the variables below, which each caller sets first. A closure made per
+ * session would be a call V8 does not inline (see src/rng.ts), once per output chunk.
+ */
+let outputEnd: Float64Array = new Float64Array(0);
+let outputExec: Float64Array = new Float64Array(0);
+let forwardDelay = 0;
+/** Output of key i is ready where the session ends: its echo plus the command's run time. */
+function outputReadyAtEnd(i: number): number {
+  return outputEnd[i] + outputExec[i];
+}
+function chunkSeenAtS(i: number, c: number, t: number): void {
+  chunkSeen[chunkBase[i] + c] = t;
+}
+/** S forwards a chunk once it has seen all of it. */
+function chunkForwarded(i: number, c: number): number {
+  return chunkSeen[chunkBase[i] + c] + forwardDelay;
+}
+
 /**
  * When S, the client of its outgoing connection, ACKs what it receives: at once. Clients
  * ACK echoes at once too (Linux quick-ACK mode: a host that does not answer data within
@@ -288,8 +308,6 @@ function relayedSession(
   chunkBase[0] = 0;
   for (let i = 0; i < n; i++) chunkBase[i + 1] = chunkBase[i] + chunkCount(s, i);
   if (chunkSeen.length < chunkBase[n]) chunkSeen = new Float64Array(2 * chunkBase[n]);
-  const base = chunkBase;
-  const seen = chunkSeen;
 
   const bView: ConnectionView = {
     cipher: outCipher,
@@ -307,15 +325,15 @@ function relayedSession(
     outputLoss: lossy ? new LossProcess(rng, p.loss) : null,
   };
   const replied = timer.replyDelivered;
+  outputEnd = replied;
+  outputExec = s.exec;
   const ready =
     lossy && path.down.length > 1
       ? (i: number, c: number) => timer.outputReady(replied[i] + s.exec[i], chunkBytes(s, i, c) + CHUNK_FRAMING)
-      : (i: number) => replied[i] + s.exec[i];
+      : outputReadyAtEnd;
   // Wanted or not, the outgoing connection is walked: S forwards output chunks when it
   // has them whole. Unwanted, its packets go nowhere.
-  emitConnection(want & WANT_OUT ? outgoing : discard.reset(), s, bView, ready, (i, c, t) => {
-    seen[base[i] + c] = t;
-  });
+  emitConnection(want & WANT_OUT ? outgoing : discard.reset(), s, bView, ready, chunkSeenAtS);
   const outFlow = want & WANT_OUT ? capture(outgoing, p) : null;
 
   if (!(want & WANT_IN)) return { incoming: null, outgoing: outFlow };
@@ -333,8 +351,8 @@ function relayedSession(
     rto: timer.inRto,
     outputLoss: lossy ? new LossProcess(rng, p.loss) : null,
   };
-  const relayOut = p.relayMean;
-  emitConnection(incoming, s, aView, (i, c) => seen[base[i] + c] + relayOut);
+  forwardDelay = p.relayMean;
+  emitConnection(incoming, s, aView, chunkForwarded);
   return { incoming: capture(incoming, p), outgoing: outFlow };
 }
 
@@ -374,7 +392,9 @@ function shellOnS(b: FlowBuilder | null, rng: Rng, s: SessionScript, p: P, setup
     rto: timer.inRto,
     outputLoss: p.loss > 0 ? new LossProcess(rng, p.loss) : null,
   };
-  if (b !== null) emitConnection(b, s, view, (i) => reply[i] + s.exec[i]);
+  outputEnd = reply;
+  outputExec = s.exec;
+  if (b !== null) emitConnection(b, s, view, outputReadyAtEnd);
 }
 
 /** The RTT of a client one hop from S, distributed as the attacker's hop into S. */
