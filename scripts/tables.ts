@@ -24,8 +24,8 @@ const cli = resolve(import.meta.dirname, '..', 'src', 'cli.js');
 const out = resolve(args.out);
 
 function ssbench(argv: string[]): void {
-  // The worker pool runs best with V8's collector on the worker's own thread (see README, Performance).
-  const r = spawnSync(process.execPath, ['--single-threaded-gc', cli, ...argv], { stdio: 'inherit' });
+  // With the V8 flags this script was started with (package.json; see README, Performance).
+  const r = spawnSync(process.execPath, [...process.execArgv, cli, ...argv], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
