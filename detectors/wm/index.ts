@@ -179,15 +179,18 @@ function projectedSecondSum(t: Float64Array, lay: Layout, f0: number, k: number,
   return sum;
 }
 
+/** The bit block b of `t` carries, its packets read `o` keystrokes earlier (all must be in `t`). */
+function bitAt(t: Float64Array, b: number, s: number, lay: Layout, o: number): number {
+  const m = lay.m;
+  let diff = 0;
+  for (let k = 0; k < m; k++) diff += t[lay.second[b * m + k] - o] - t[lay.first[b * m + k] - o];
+  return decodeValue(diff / m, s);
+}
+
 /** The bits the first `usable` blocks of `t` carry. */
 export function decode(t: Float64Array, s: number, lay: Layout, usable: number): Uint8Array {
-  const m = lay.m;
   const out = new Uint8Array(usable);
-  for (let b = 0; b < usable; b++) {
-    let diff = 0;
-    for (let k = 0; k < m; k++) diff += t[lay.second[b * m + k]] - t[lay.first[b * m + k]];
-    out[b] = decodeValue(diff / m, s);
-  }
+  for (let b = 0; b < usable; b++) out[b] = bitAt(t, b, s, lay, 0);
   return out;
 }
 
@@ -224,17 +227,14 @@ export function matchScore(decoded: Uint8Array, w: Uint8Array, usable: number): 
  * packet outside `y` are not counted; with o = 0 this is matchScore(decode(y)).
  */
 export function shiftedScore(y: Float64Array, o: number, s: number, lay: Layout, w: Uint8Array, bits: number, maxPackets: number): number {
-  const m = lay.m;
   const total = Math.min(bits, Math.floor(maxPackets / lay.block));
   let n = 0;
   let matches = 0;
   for (let b = 0; b < total; b++) {
     if (b * lay.block - o < 0) continue;
     if ((b + 1) * lay.block - o > y.length) break;
-    let diff = 0;
-    for (let k = 0; k < m; k++) diff += y[lay.second[b * m + k] - o] - y[lay.first[b * m + k] - o];
     n++;
-    if (decodeValue(diff / m, s) === w[b]) matches++;
+    if (bitAt(y, b, s, lay, o) === w[b]) matches++;
   }
   return n === 0 ? 0 : 0 - binomialTailLog10(n, matches);
 }
