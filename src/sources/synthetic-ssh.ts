@@ -18,7 +18,7 @@
 import { UserError } from '../errors.js';
 import { DIR_BWD, DIR_FWD, type Flow, FlowBuilder, type FlowPair } from '../flow.js';
 import type { ParamsOf } from '../params.js';
-import { type Rng, lognormal, rngFor, truncatedPareto, uniform } from '../rng.js';
+import { type Rng, lognormal, rngFor, uniform } from '../rng.js';
 import { defineSource } from '../source.js';
 import { ChainTimer, type SessionPath } from '../traffic/chain.js';
 import { LossProcess } from '../traffic/loss.js';
@@ -38,6 +38,7 @@ import {
   preludeScriptInto,
   sessionScriptInto,
   splitCommands,
+  thinkTime,
 } from '../traffic/ssh-model.js';
 import { bulkBytes, emitExchanges, emitMessages, emitRelayedBulk, emitStreaming, sshMessages } from '../traffic/transfers.js';
 
@@ -238,14 +239,6 @@ function handshake(rng: Rng, p: P, b: FlowBuilder | null, t0: number, rtt: numbe
   return emitHandshake(b ?? discard.reset(), t0, rtt, sIsServer, cipher, { rng, computeSigma: p.handshakeSigma, jitter: p.jitter });
 }
 
-/**
- * Time from a prompt to the user's first key: a think time, as after any other prompt.
- * The testbed's driver thinks before every command, its first included; the capture's
- * first keys follow the login prompt by 0.55 to 8.7 s (median 0.93 s).
- */
-function reaction(rng: Rng, p: P): number {
-  return truncatedPareto(rng, p.thinkAlpha, p.thinkMin, p.thinkMax);
-}
 
 /**
  * Where packets nobody wants go: a builder like the others, emptied before each use, so
@@ -283,7 +276,7 @@ function relayedSession(
     // A login on S, and what the user types there, echoed by S, before the hop exists;
     // the hop command's answer is the next host's login, the outgoing connection's start.
     // The next host's first prompt goes back to the user on the incoming connection.
-    const inReady = handshake(rng, p, want & WANT_IN ? incoming : null, from, rttIn, true, inCipher) + reaction(rng, p);
+    const inReady = handshake(rng, p, want & WANT_IN ? incoming : null, from, rttIn, true, inCipher) + thinkTime(rng, p);
     const commands = Math.floor(rng.next() * (p.preludeCommands + 1));
     const local = preludeScriptInto(rng, p, inReady, p.duration, commands, p.preludeLength, p.hopLength, scripts[3]);
     shellOnS(want & WANT_IN ? incoming : null, rng, local, p, setup, path.up, inCipher);
@@ -295,7 +288,7 @@ function relayedSession(
       incoming.push(at, firstPromptSize(inCipher), DIR_BWD);
       incoming.push(at + rttIn, 0, DIR_FWD);
     }
-    s = script(rng, p, prompt + reaction(rng, p), scripts[0]);
+    s = script(rng, p, prompt + thinkTime(rng, p), scripts[0]);
   }
 
   // With only the outgoing connection wanted, nothing is drawn after it: the echoes S
@@ -365,7 +358,7 @@ function localSession(rng: Rng, from: number | SessionScript, p: P, setup: Setup
   const b = scratch[0].reset();
   let s: SessionScript;
   if (typeof from !== 'number') s = from;
-  else s = script(rng, p, p.sessionStart ? handshake(rng, p, b, from, rtt, true, cipher) + reaction(rng, p) : from, scripts[0]);
+  else s = script(rng, p, p.sessionStart ? handshake(rng, p, b, from, rtt, true, cipher) + thinkTime(rng, p) : from, scripts[0]);
   userRtt[0] = rtt;
   shellOnS(b, rng, s, p, setup, userRtt, cipher);
   return capture(b, p);
