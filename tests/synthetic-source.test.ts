@@ -70,7 +70,10 @@ describe('synthetic-ssh source: flows', () => {
       for (let index = 0; index < 40; index++) {
         const pair = source.pair({ seed: 2, dataset: 'win', index, relayed: index % 2 === 0 }, p);
         for (const f of [pair.incoming, pair.outgoing]) {
-          expect(f.t.length).toBeGreaterThan(0);
+          // In a 20 s window, a negative's outgoing connection may open after it: its
+          // user is still typing at S.
+          if (duration === 60 || f === pair.incoming) expect(f.t.length).toBeGreaterThan(0);
+          if (f.t.length === 0) continue;
           expect(f.size.length).toBe(f.t.length);
           expect(f.dir.length).toBe(f.t.length);
           let sorted = true;
@@ -201,7 +204,8 @@ function pairDigest(pairs: ReturnType<typeof source.pair>[]): string {
  * Network and server times all exact, mid-session windows, no output (not even a prompt):
  * every lag below is a sum of hop RTTs, and every payload packet a keystroke or an echo.
  */
-const EXACT = { rttSigma: 0, jitter: 0, relayMean: 0, serverMean: 0, outputProbability: 0, promptBytes: 0, sessionStart: false };
+// No editing either: vi answers some keys in two writes, and these tests pair each key with one echo.
+const EXACT = { rttSigma: 0, jitter: 0, relayMean: 0, serverMean: 0, outputProbability: 0, promptBytes: 0, editProbability: 0, sessionStart: false };
 
 describe('synthetic-ssh source: defaults', () => {
   it('makes, byte for byte, the pairs recorded for the calibrated defaults', () => {
@@ -211,7 +215,7 @@ describe('synthetic-ssh source: defaults', () => {
     // kinds). Any change to a default, a draw, its order, or the packet order of a flow
     // changes it: results made with the defaults are then no longer reproducible.
     const pairs = Array.from({ length: 50 }, (_, i) => source.pair({ seed: 7, dataset: 'digest', index: i, relayed: i < 25 }, P));
-    expect(pairDigest(pairs)).toBe('69e3e0219927eb6a522f5956e5a1064cf64fd40e46aab263afcf03eff453f53d');
+    expect(pairDigest(pairs)).toBe('b6eb88ec4ade22f343b54ce5c2c0823ba45f403621b5deae0c1fded1a58e340a');
   });
 
   it('keeps default-kind pairs identical when a mix adds other kinds', () => {
@@ -471,6 +475,7 @@ describe('synthetic-ssh source: coalescing at S', () => {
       echo: new Int32Array([1, 1, 1, 1, 2]),
       output: new Int32Array(5),
       exec: new Float64Array(5),
+      ends: new Uint8Array([0, 0, 0, 0, 1]),
       prompt: 0,
     };
     const timer = new ChainTimer();
@@ -825,6 +830,7 @@ describe('synthetic-ssh source: session starts', () => {
       echo: new Int32Array([1, 11, 11]),
       output: new Int32Array([0, 25, 25 + 5000]),
       exec: new Float64Array(3),
+      ends: new Uint8Array([0, 1, 1]),
       prompt: 25,
     };
     expect([0, 1, 2].map((i) => chunkCount(s, i))).toEqual([0, 1, 3]);

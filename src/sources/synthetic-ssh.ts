@@ -59,6 +59,8 @@ const params = {
   execMean: { type: 'number', default: 0.01, min: 0, unit: 's', description: 'mean command run time before output (exponential)' },
   enterEcho: { type: 'integer', default: 11, min: 2, unit: 'B', description: 'bytes echoed for Enter: "\\r\\n", and the 9 bytes with which bash 5.1+ leaves bracketed-paste mode' },
   promptBytes: { type: 'integer', default: 25, min: 0, unit: 'B', description: 'the prompt that ends every command\'s output, a packet of its own (bracketed-paste switch included)' },
+  editProbability: { type: 'number', default: 0.036, min: 0, max: 1, description: 'share of commands that edit a file in vi: open it, append a line, save and quit' },
+  editorScreen: { type: 'integer', default: 2000, min: 0, unit: 'B', description: 'bytes of the editor\'s first screen' },
   rttUpMedian: { type: 'number', default: 0.04, min: 0, unit: 's', description: 'median RTT between the user and S (split evenly over the hops up to S unless hopRttMedian is set)' },
   rttDownMedian: { type: 'number', default: 0.02, min: 0, unit: 's', description: 'median RTT from S to the end of the chain (split evenly over the hops after S unless hopRttMedian is set)' },
   rttSigma: { type: 'number', default: 0.1, min: 0, description: 'log-space sd of each hop RTT across sessions' },

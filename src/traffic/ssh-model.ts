@@ -23,6 +23,8 @@ export interface SessionParams {
   execMean: number;
   enterEcho: number;
   promptBytes: number;
+  editProbability: number;
+  editorScreen: number;
 }
 
 /**
@@ -38,8 +40,10 @@ export interface SessionScript {
   echo: Int32Array;
   /** Bytes the server sends after Enter, the next prompt included (0 for other keys). */
   output: Int32Array;
-  /** Command run time before output starts (s). */
+  /** Command run time before output starts (s); for a key in the editor, the wait before its second screen update. */
   exec: Float64Array;
+  /** 1 where the key ends a command: Enter at the shell, after which its prompt comes back. */
+  ends: Uint8Array;
   /**
    * The shell's prompt: the last this many bytes of every output, written on their own
    * once the command has exited, so they leave as a packet of their own.
@@ -47,22 +51,27 @@ export interface SessionScript {
   prompt: number;
 }
 
-/** Enter is the only key whose echo is more than the one character typed. */
+/** Enter at the shell: the key that ends a command (keys in the editor echo more than one byte too). */
 export function isEnter(s: SessionScript, i: number): boolean {
-  return s.echo[i] > 1;
+  return s.ends[i] === 1;
+}
+
+/** Bytes of key i's output that are the shell's prompt: only a command's output ends with one. */
+function promptOf(s: SessionScript, i: number): number {
+  return s.ends[i] === 1 ? Math.min(s.output[i], s.prompt) : 0;
 }
 
 /** Output chunks of key i: the command's output in pty reads of at most PTY_CHUNK, then the prompt. */
 export function chunkCount(s: SessionScript, i: number): number {
   const out = s.output[i];
-  const prompt = Math.min(out, s.prompt);
+  const prompt = promptOf(s, i);
   return Math.ceil((out - prompt) / PTY_CHUNK) + (prompt > 0 ? 1 : 0);
 }
 
 /** Bytes of output chunk c of key i (c < chunkCount(s, i)). */
 export function chunkBytes(s: SessionScript, i: number, c: number): number {
   const out = s.output[i];
-  const prompt = Math.min(out, s.prompt);
+  const prompt = promptOf(s, i);
   const body = out - prompt;
   const bodyChunks = Math.ceil(body / PTY_CHUNK);
   return c < bodyChunks ? Math.min(PTY_CHUNK, body - c * PTY_CHUNK) : prompt;
@@ -78,6 +87,7 @@ export class ScriptBuffer {
   private echo: Int32Array;
   private output: Int32Array;
   private exec: Float64Array;
+  private ends: Uint8Array;
   length = 0;
   prompt = 0;
 
@@ -86,6 +96,7 @@ export class ScriptBuffer {
     this.echo = new Int32Array(capacity);
     this.output = new Int32Array(capacity);
     this.exec = new Float64Array(capacity);
+    this.ends = new Uint8Array(capacity);
   }
 
   reset(prompt = 0): this {
@@ -94,13 +105,14 @@ export class ScriptBuffer {
     return this;
   }
 
-  push(t: number, echo: number, output: number, exec: number): void {
+  push(t: number, echo: number, output: number, exec: number, ends: number): void {
     if (this.length === this.t.length) this.grow();
     const i = this.length++;
     this.t[i] = t;
     this.echo[i] = echo;
     this.output[i] = output;
     this.exec[i] = exec;
+    this.ends[i] = ends;
   }
 
   private grow(): void {
@@ -113,6 +125,9 @@ export class ScriptBuffer {
     output.set(this.output);
     const exec = new Float64Array(cap);
     exec.set(this.exec);
+    const ends = new Uint8Array(cap);
+    ends.set(this.ends);
+    this.ends = ends;
     this.t = t;
     this.echo = echo;
     this.output = output;
@@ -124,7 +139,7 @@ export class ScriptBuffer {
    * subarray per column and script cost more than typing the script.
    */
   view(): SessionScript {
-    return { length: this.length, t: this.t, echo: this.echo, output: this.output, exec: this.exec, prompt: this.prompt };
+    return { length: this.length, t: this.t, echo: this.echo, output: this.output, exec: this.exec, ends: this.ends, prompt: this.prompt };
   }
 }
 
@@ -143,7 +158,10 @@ export function sessionScriptInto(rng: Rng, p: SessionParams, start: number, end
   buf.reset(p.promptBytes);
   let now = start;
   while (now < end) {
-    now = typeCommand(rng, p, now, end, geometric(rng, p.commandLength), true, buf);
+    now =
+      p.editProbability > 0 && rng.next() < p.editProbability
+        ? editFile(rng, p, now, end, buf)
+        : typeCommand(rng, p, now, end, geometric(rng, p.commandLength), true, buf);
     if (now >= end) break;
     now += thinkTime(rng, p);
   }
@@ -157,8 +175,8 @@ export function sessionScriptInto(rng: Rng, p: SessionParams, start: number, end
  */
 function typeCommand(rng: Rng, p: SessionParams, now: number, end: number, chars: number, runs: boolean, buf: ScriptBuffer): number {
   for (let c = 0; c < chars && now < end; c++) {
-    buf.push(now, 1, 0, 0);
-    now += clamp(lognormal(rng, p.keystrokeMedian, p.keystrokeSigma), 0.01, 5);
+    buf.push(now, 1, 0, 0, 0);
+    now += keyGap(rng, p);
   }
   if (now >= end) return now;
   let output = 0;
@@ -166,7 +184,78 @@ function typeCommand(rng: Rng, p: SessionParams, now: number, end: number, chars
     const hasOutput = rng.next() < p.outputProbability;
     output = p.promptBytes + (hasOutput ? Math.round(clamp(lognormal(rng, p.outputMedian, p.outputSigma), 1, p.outputMax)) : 0);
   }
-  buf.push(now, p.enterEcho, output, exponential(rng, p.execMean));
+  buf.push(now, p.enterEcho, output, exponential(rng, p.execMean), 1);
+  return now;
+}
+
+function keyGap(rng: Rng, p: SessionParams): number {
+  return clamp(lognormal(rng, p.keystrokeMedian, p.keystrokeSigma), 0.01, 5);
+}
+
+/**
+ * What vi writes back for each key of an edit, in bytes of channel data, read off the
+ * capture's edits (fixtures/real-capture, the chacha20 connections, whose 8-byte blocks
+ * pin the data to within 8 bytes): the screen update that answers a key, and for the
+ * keys vi answers in two writes, the second one and the time between them.
+ */
+const EDITOR = {
+  /** `G` (to the last line) and `o` (open a line below it): two writes each, about 1 ms apart. */
+  motion: [
+    { echo: 22, output: 22 },
+    { echo: 22, output: 95 },
+  ],
+  splitWrite: 0.001,
+  /** A character typed in insert mode: the character, and the cursor and ruler around it. */
+  insertEcho: 30,
+  /**
+   * ESC: the mode line is cleared at once, the cursor moves back once the terminal's
+   * escape timeout (vim's ttimeoutlen, 100 ms) rules out an escape sequence.
+   */
+  escape: { echo: 38, output: 46, wait: 0.1 },
+  /** A key typed right after ESC within the timeout would be read as part of a sequence. */
+  afterEscape: 0.3,
+  /** `:` opens the command line; `w` and `q` are echoed as typed. */
+  command: [46, 1, 1],
+  /** Enter after `:wq`: the "written" message, then the shell's screen and prompt. */
+  write: { echo: 62, output: 70 },
+} as const;
+
+/**
+ * A command that edits a file in vi (an editor is the one full-screen program of an
+ * everyday session): its command line and Enter, the editor's first screen
+ * (`editorScreen` bytes), a think time, `G` `o` to open a line at the end, a line of text
+ * (as many characters as a command), ESC, `:wq` and Enter, which brings the prompt back.
+ * Returns when that Enter was pressed.
+ */
+function editFile(rng: Rng, p: SessionParams, now: number, end: number, buf: ScriptBuffer): number {
+  const name = geometric(rng, p.commandLength);
+  for (let c = 0; c < name && now < end; c++) {
+    buf.push(now, 1, 0, 0, 0);
+    now += keyGap(rng, p);
+  }
+  if (now >= end) return now;
+  buf.push(now, p.enterEcho, p.editorScreen, exponential(rng, p.execMean), 0);
+  now += thinkTime(rng, p);
+  for (const k of EDITOR.motion) {
+    if (now >= end) return now;
+    buf.push(now, k.echo, k.output, EDITOR.splitWrite, 0);
+    now += keyGap(rng, p);
+  }
+  const text = geometric(rng, p.commandLength);
+  for (let c = 0; c < text && now < end; c++) {
+    buf.push(now, EDITOR.insertEcho, 0, 0, 0);
+    now += keyGap(rng, p);
+  }
+  if (now >= end) return now;
+  buf.push(now, EDITOR.escape.echo, EDITOR.escape.output, EDITOR.escape.wait, 0);
+  now += Math.max(EDITOR.afterEscape, keyGap(rng, p));
+  for (const echo of EDITOR.command) {
+    if (now >= end) return now;
+    buf.push(now, echo, 0, 0, 0);
+    now += keyGap(rng, p);
+  }
+  if (now >= end) return now;
+  buf.push(now, EDITOR.write.echo, EDITOR.write.output + p.promptBytes, exponential(rng, p.execMean), 1);
   return now;
 }
 
@@ -212,7 +301,7 @@ export function splitCommands(
   b.reset(s.prompt);
   let toA = rng.next() < 0.5;
   for (let i = 0; i < s.length; i++) {
-    (toA ? a : b).push(s.t[i], s.echo[i], s.output[i], s.exec[i]);
+    (toA ? a : b).push(s.t[i], s.echo[i], s.output[i], s.exec[i], s.ends[i]);
     if (isEnter(s, i) && rng.next() < switchProb) toA = !toA;
   }
   return [a.view(), b.view()];
