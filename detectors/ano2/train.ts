@@ -120,8 +120,8 @@ export function standardisation(ds: Dataset): { mean: number[]; sd: number[] } {
  *
  * Primal: min ½‖w‖² + C Σ max(0, 1 − yᵢ (w · zᵢ + b))², zᵢ the standardised features.
  * Dual: min ½ αᵀ(Q + I/(2C))α − Σαᵢ over αᵢ ≥ 0, Qᵢⱼ = yᵢyⱼ zᵢ·zⱼ, and w = Σ αᵢ yᵢ zᵢ.
- * The squared hinge is used rather than the hinge because its dual converges much faster
- * on these data: at C = 10 about 2,800 epochs against more than 20,000 for the hinge.
+ * The squared hinge is used rather than the hinge because its dual converges sooner on
+ * these data (the README gives the epoch counts).
  */
 export function trainSvm(
   ds: Dataset,
