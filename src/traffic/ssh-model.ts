@@ -38,9 +38,12 @@ export interface SessionScript {
   t: Float64Array;
   /** Bytes the server echoes for the key: 1 for a character, more for Enter (isEnter). */
   echo: Int32Array;
-  /** Bytes the server sends after Enter, the next prompt included (0 for other keys). */
+  /**
+   * Bytes the server sends after the echo: after Enter, the command's output and the next
+   * prompt; for some keys in the editor, its second write; 0 for other keys.
+   */
   output: Int32Array;
-  /** Command run time before output starts (s); for a key in the editor, the wait before its second screen update. */
+  /** Time from the echo to the output (s): the command's run time, or the editor's wait. */
   exec: Float64Array;
   /** 1 where the key ends a command: Enter at the shell, after which its prompt comes back. */
   ends: Uint8Array;
