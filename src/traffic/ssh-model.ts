@@ -130,11 +130,11 @@ export class ScriptBuffer {
     exec.set(this.exec);
     const ends = new Uint8Array(cap);
     ends.set(this.ends);
-    this.ends = ends;
     this.t = t;
     this.echo = echo;
     this.output = output;
     this.exec = exec;
+    this.ends = ends;
   }
 
   /**
@@ -177,10 +177,7 @@ export function sessionScriptInto(rng: Rng, p: SessionParams, start: number, end
  * nothing comes back but the echo (a command whose answer is another host's login).
  */
 function typeCommand(rng: Rng, p: SessionParams, now: number, end: number, chars: number, runs: boolean, buf: ScriptBuffer): number {
-  for (let c = 0; c < chars && now < end; c++) {
-    buf.push(now, 1, 0, 0, 0);
-    now += keyGap(rng, p);
-  }
+  now = typeKeys(rng, p, now, end, chars, 1, buf);
   if (now >= end) return now;
   let output = 0;
   if (runs) {
@@ -193,6 +190,15 @@ function typeCommand(rng: Rng, p: SessionParams, now: number, end: number, chars
 
 function keyGap(rng: Rng, p: SessionParams): number {
   return clamp(lognormal(rng, p.keystrokeMedian, p.keystrokeSigma), 0.01, 5);
+}
+
+/** Types `n` characters, each echoed as `echo` bytes, from `now` (stopping at `end`); returns after the last. */
+function typeKeys(rng: Rng, p: SessionParams, now: number, end: number, n: number, echo: number, buf: ScriptBuffer): number {
+  for (let c = 0; c < n && now < end; c++) {
+    buf.push(now, echo, 0, 0, 0);
+    now += keyGap(rng, p);
+  }
+  return now;
 }
 
 /**
@@ -231,11 +237,7 @@ const EDITOR = {
  * Returns when that Enter was pressed.
  */
 function editFile(rng: Rng, p: SessionParams, now: number, end: number, buf: ScriptBuffer): number {
-  const name = geometric(rng, p.commandLength);
-  for (let c = 0; c < name && now < end; c++) {
-    buf.push(now, 1, 0, 0, 0);
-    now += keyGap(rng, p);
-  }
+  now = typeKeys(rng, p, now, end, geometric(rng, p.commandLength), 1, buf);
   if (now >= end) return now;
   buf.push(now, p.enterEcho, p.editorScreen, exponential(rng, p.execMean), 0);
   now += thinkTime(rng, p);
@@ -244,11 +246,7 @@ function editFile(rng: Rng, p: SessionParams, now: number, end: number, buf: Scr
     buf.push(now, k.echo, k.output, EDITOR.splitWrite, 0);
     now += keyGap(rng, p);
   }
-  const text = geometric(rng, p.commandLength);
-  for (let c = 0; c < text && now < end; c++) {
-    buf.push(now, EDITOR.insertEcho, 0, 0, 0);
-    now += keyGap(rng, p);
-  }
+  now = typeKeys(rng, p, now, end, geometric(rng, p.commandLength), EDITOR.insertEcho, buf);
   if (now >= end) return now;
   buf.push(now, EDITOR.escape.echo, EDITOR.escape.output, EDITOR.escape.wait, 0);
   now += Math.max(EDITOR.afterEscape, keyGap(rng, p));
